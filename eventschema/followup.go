@@ -1,0 +1,93 @@
+package eventschema
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"time"
+)
+
+// FollowUpEvent is the CloudEvent the function emits per ENI acted on
+// (SPEC §4). Its data is the Result.
+type FollowUpEvent struct {
+	SpecVersion        string `json:"specversion"`
+	ID                 string `json:"id"`
+	Source             string `json:"source"`
+	Type               string `json:"type"`
+	Subject            string `json:"subject"`
+	Time               string `json:"time"`
+	DataContentType    string `json:"datacontenttype"`
+	AliyunEventBusName string `json:"aliyuneventbusname"`
+	Data               Result `json:"data"`
+}
+
+// FunctionARN is the default EVENT_SOURCE.
+func FunctionARN(region, accountID, functionName string) string {
+	return "acs:fc:" + region + ":" + accountID + ":functions/" + functionName
+}
+
+// SubjectOf returns the ENI's ARN, or the instance's when the result names
+// no ENI (an instance whose ENIs could not be listed).
+func SubjectOf(r Result, accountID string) string {
+	if r.NetworkInterfaceID == "" {
+		return "acs:ecs:" + r.RegionID + ":" + accountID + ":instance/" + r.InstanceID
+	}
+	return "acs:ecs:" + r.RegionID + ":" + accountID + ":eni/" + r.NetworkInterfaceID
+}
+
+// NewFollowUp builds the event for a result; ok is false when the result
+// publishes nothing (dry runs).
+func NewFollowUp(r Result, source, bus, accountID string) (FollowUpEvent, bool) {
+	typ := r.Outcome.EventType()
+	if typ == "" || r.DryRun {
+		return FollowUpEvent{}, false
+	}
+	trigger := r.Trigger.EventID
+	if trigger == "" {
+		trigger = r.FCRequestID
+	}
+	target := r.NetworkInterfaceID
+	if target == "" {
+		target = r.InstanceID
+	}
+	return FollowUpEvent{
+		SpecVersion:        "1.0",
+		ID:                 EventID(trigger, target, r.Outcome),
+		Source:             source,
+		Type:               typ,
+		Subject:            SubjectOf(r, accountID),
+		Time:               r.FinishedAt.UTC().Format(time.RFC3339Nano),
+		DataContentType:    "application/json",
+		AliyunEventBusName: bus,
+		Data:               r,
+	}, true
+}
+
+// EventID is deterministic from the trigger, the ENI and the outcome, so a
+// redelivered trigger that ends the same way yields the same id and
+// consumers can deduplicate. It satisfies EventBridge's rule: letters,
+// digits and hyphens, at most 128, starting with a letter or digit.
+func EventID(triggerID, target string, o Outcome) string {
+	sum := sha256.Sum256([]byte(triggerID + "\x00" + target + "\x00" + string(o)))
+	prefix := sanitizeID(target)
+	if len(prefix) > 64 {
+		prefix = prefix[:64]
+	}
+	if prefix == "" {
+		prefix = "eni-detach"
+	}
+	return prefix + "-" + strings.ToLower(string(o)) + "-" + hex.EncodeToString(sum[:12])
+}
+
+func sanitizeID(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+			b.WriteRune(c)
+		case c == '-' && b.Len() > 0:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}

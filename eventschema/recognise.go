@@ -1,0 +1,230 @@
+package eventschema
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// MaxPayloadBytes is the largest payload accepted (SPEC §2). FC itself caps
+// synchronous payloads at a few MiB; a detach request is a few hundred bytes,
+// so anything this big is a mistake or an attack.
+const MaxPayloadBytes = 1 << 20
+
+// DefaultMaxBatch bounds a batch: each element may fan out to a whole
+// instance's ENIs, and the invocation has one deadline for all of them.
+const DefaultMaxBatch = 100
+
+// Item is one unit of work found in a payload: a request to carry out, or a
+// reason not to act, or a field-level problem with that one element.
+type Item struct {
+	Trigger Trigger
+	// Request is set when the item is actionable (Ignored and Err empty).
+	Request Request
+	// EventRegion and AccountID come from the CloudEvent envelope
+	// (aliyunregionid, aliyunaccountid); empty for direct invocations.
+	EventRegion string
+	AccountID   string
+	Ignored     string
+	Err         *ValidationError
+}
+
+// Actionable reports whether the item asks for a detach.
+func (it Item) Actionable() bool { return it.Ignored == "" && it.Err == nil }
+
+// Recognition is what a payload turned out to be.
+type Recognition struct {
+	// Batch is true when the payload was a JSON array.
+	Batch bool
+	Items []Item
+	// HTTP is set when the payload was an HTTP trigger event; Items is then
+	// empty and the body is parsed by ParseHTTPBody.
+	HTTP *HTTPTriggerEvent
+}
+
+// Recogniser turns raw payloads into work items (SPEC §2, in its order:
+// array, CloudEvent, HTTP trigger event, request object).
+type Recogniser struct {
+	// OwnSource is EVENT_SOURCE: events from it are the product's own and
+	// are never acted on, whatever their type.
+	OwnSource string
+	// MaxBatch bounds the number of batch elements (DefaultMaxBatch if 0).
+	MaxBatch int
+}
+
+// Recognise classifies a payload. The error is a *ValidationError when the
+// payload as a whole is unusable; per-element problems of a batch are in
+// the items instead.
+func (rc Recogniser) Recognise(payload []byte) (Recognition, error) {
+	trimmed := bytes.TrimSpace(payload)
+	if len(payload) > MaxPayloadBytes {
+		// An HTTP request with an oversized body still deserves an HTTP
+		// answer (400), so look for the envelope before refusing.
+		if len(trimmed) > 0 && trimmed[0] == '{' {
+			if ev, ok, err := asHTTPEvent(trimmed); ok && err == nil {
+				return Recognition{HTTP: ev}, nil
+			}
+		}
+		return Recognition{}, invalid("", fmt.Sprintf("the payload is %d bytes; the limit is %d (1 MiB)", len(payload), MaxPayloadBytes))
+	}
+	if len(trimmed) == 0 {
+		return Recognition{}, invalid("", "the payload is empty; send a request object such as {\"NetworkInterfaceId\":\"eni-…\"}")
+	}
+	if !json.Valid(trimmed) {
+		var probe any
+		err := json.Unmarshal(trimmed, &probe)
+		return Recognition{}, invalid("", "the payload is not valid JSON: "+jsonProblem(err))
+	}
+	switch trimmed[0] {
+	case '[':
+		return rc.batch(trimmed)
+	case '{':
+		if ev, ok, err := asHTTPEvent(trimmed); ok {
+			if err != nil {
+				return Recognition{}, err
+			}
+			return Recognition{HTTP: ev}, nil
+		}
+		item := rc.object(trimmed)
+		if item.Err != nil {
+			return Recognition{}, item.Err
+		}
+		return Recognition{Items: []Item{item}}, nil
+	default:
+		return Recognition{}, invalid("", "the payload must be a JSON object (a request or a CloudEvent) or an array of them")
+	}
+}
+
+func (rc Recogniser) batch(raw []byte) (Recognition, error) {
+	var elems []json.RawMessage
+	if err := json.Unmarshal(raw, &elems); err != nil {
+		return Recognition{}, invalid("", "the batch is not a JSON array: "+jsonProblem(err))
+	}
+	max := rc.MaxBatch
+	if max <= 0 {
+		max = DefaultMaxBatch
+	}
+	switch {
+	case len(elems) == 0:
+		return Recognition{}, invalid("", "the batch is empty")
+	case len(elems) > max:
+		return Recognition{}, invalid("", fmt.Sprintf("the batch has %d elements; the limit is %d", len(elems), max))
+	}
+	out := Recognition{Batch: true, Items: make([]Item, 0, len(elems))}
+	for i, el := range elems {
+		el = unwrapJSONString(el)
+		var item Item
+		if len(el) == 0 || el[0] != '{' {
+			item = Item{Trigger: Trigger{Kind: TriggerDirect}, Err: invalid("", "a batch element must be an object or a JSON string holding one")}
+		} else {
+			item = rc.object(el)
+		}
+		if item.Err != nil {
+			item.Err = prefixFields(item.Err, fmt.Sprintf("[%d]", i))
+		}
+		out.Items = append(out.Items, item)
+	}
+	return out, nil
+}
+
+// object recognises a CloudEvent or a bare request object.
+func (rc Recogniser) object(raw []byte) Item {
+	var probe struct {
+		SpecVersion *string `json:"specversion"`
+	}
+	if err := json.Unmarshal(raw, &probe); err == nil && probe.SpecVersion != nil {
+		return rc.cloudEvent(raw)
+	}
+	req, err := ParseRequest(raw)
+	item := Item{Trigger: Trigger{Kind: TriggerDirect}, Request: req}
+	if err != nil {
+		item.Err = err.(*ValidationError)
+	}
+	return item
+}
+
+func (rc Recogniser) cloudEvent(raw []byte) Item {
+	var ev CloudEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return Item{Trigger: Trigger{Kind: TriggerEventBridge}, Err: invalid("", "the CloudEvent envelope is malformed: "+jsonProblem(err))}
+	}
+	item := Item{
+		Trigger:     Trigger{Kind: TriggerEventBridge, EventID: ev.ID, EventType: ev.Type, EventSource: ev.Source},
+		EventRegion: ev.AliyunRegionID,
+		AccountID:   ev.AliyunAccountID,
+	}
+	v := &ValidationError{}
+	if ev.ID == "" {
+		v.add("id", "a CloudEvent needs an id")
+	}
+	if ev.Type == "" {
+		v.add("type", "a CloudEvent needs a type")
+	}
+	if ev.Source == "" {
+		v.add("source", "a CloudEvent needs a source")
+	}
+	if len(v.Fields) > 0 {
+		item.Err = v
+		return item
+	}
+	switch {
+	case strings.HasPrefix(ev.Type, FollowUpTypePrefix):
+		item.Ignored = "event type " + quote(ev.Type) + " is this function's own follow-up event"
+	case rc.OwnSource != "" && ev.Source == rc.OwnSource:
+		item.Ignored = "event source " + quote(ev.Source) + " is this function's own EVENT_SOURCE"
+	case ev.Source == SourceECS:
+		d := decideECS(ev)
+		switch {
+		case d.err != nil:
+			item.Err = d.err
+		case d.ignored != "":
+			item.Ignored = d.ignored
+		default:
+			item.Request = Request{InstanceID: d.instanceID}
+		}
+	default:
+		item.Request, item.Err = customRequest(ev.Data)
+	}
+	return item
+}
+
+// customRequest reads a custom CloudEvent's data as a request object.
+func customRequest(data json.RawMessage) (Request, *ValidationError) {
+	data = unwrapJSONString(data)
+	if len(data) == 0 || data[0] != '{' {
+		return Request{}, invalid("data", "a custom event's data must be a request object such as {\"NetworkInterfaceId\":\"eni-…\"}")
+	}
+	req, err := ParseRequest(data)
+	if err != nil {
+		return Request{}, prefixFields(err.(*ValidationError), "data")
+	}
+	return req, nil
+}
+
+// unwrapJSONString returns the JSON text held in a JSON string, or raw
+// unchanged when it is not a string.
+func unwrapJSONString(raw json.RawMessage) json.RawMessage {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '"' {
+		return raw
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return raw
+	}
+	return bytes.TrimSpace([]byte(s))
+}
+
+// prefixFields qualifies field names with where they were found.
+func prefixFields(v *ValidationError, prefix string) *ValidationError {
+	out := &ValidationError{Fields: make([]FieldError, len(v.Fields))}
+	for i, f := range v.Fields {
+		name := prefix
+		if f.Field != "" {
+			name = prefix + "." + f.Field
+		}
+		out.Fields[i] = FieldError{Field: name, Problem: f.Problem}
+	}
+	return out
+}

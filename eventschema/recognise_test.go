@@ -1,0 +1,133 @@
+package eventschema
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestRecognise(t *testing.T) {
+	rc := Recogniser{OwnSource: "acs:fc:cn-hangzhou:123:functions/eni-detach"}
+	type want struct {
+		batch   bool
+		http    bool
+		kinds   []TriggerKind
+		eni     []string
+		inst    []string
+		ignored []bool
+		invalid []bool
+	}
+	tests := []struct {
+		name    string
+		payload string
+		want    want
+		topErr  string // substring of the whole-payload error; "" = none
+	}{
+		{name: "direct request", payload: `{"NetworkInterfaceId":"eni-a1"}`,
+			want: want{kinds: []TriggerKind{TriggerDirect}, eni: []string{"eni-a1"}, inst: []string{""}, ignored: []bool{false}, invalid: []bool{false}}},
+		{name: "custom cloudevent", payload: `{"specversion":"1.0","id":"e1","source":"custom.ops","type":"custom:Detach","aliyunregionid":"cn-shanghai","data":{"InstanceId":"i-a1"}}`,
+			want: want{kinds: []TriggerKind{TriggerEventBridge}, eni: []string{""}, inst: []string{"i-a1"}, ignored: []bool{false}, invalid: []bool{false}}},
+		{name: "custom cloudevent with string data", payload: `{"specversion":"1.0","id":"e1","source":"custom.ops","type":"custom:Detach","data":"{\"NetworkInterfaceId\":\"eni-a1\"}"}`,
+			want: want{kinds: []TriggerKind{TriggerEventBridge}, eni: []string{"eni-a1"}, inst: []string{""}, ignored: []bool{false}, invalid: []bool{false}}},
+		{name: "own follow-up type ignored", payload: `{"specversion":"1.0","id":"e1","source":"elsewhere","type":"eni-detach:NetworkInterface:Detached","data":{"NetworkInterfaceId":"eni-a1"}}`,
+			want: want{kinds: []TriggerKind{TriggerEventBridge}, eni: []string{""}, inst: []string{""}, ignored: []bool{true}, invalid: []bool{false}}},
+		{name: "own source ignored", payload: `{"specversion":"1.0","id":"e1","source":"acs:fc:cn-hangzhou:123:functions/eni-detach","type":"anything","data":{"NetworkInterfaceId":"eni-a1"}}`,
+			want: want{kinds: []TriggerKind{TriggerEventBridge}, eni: []string{""}, inst: []string{""}, ignored: []bool{true}, invalid: []bool{false}}},
+		{name: "ecs stopping acted on", payload: `{"specversion":"1.0","id":"e1","source":"acs.ecs","type":"ecs:Instance:StateChange","data":{"resourceId":"i-a1","state":"Stopping"}}`,
+			want: want{kinds: []TriggerKind{TriggerEventBridge}, eni: []string{""}, inst: []string{"i-a1"}, ignored: []bool{false}, invalid: []bool{false}}},
+		{name: "ecs running ignored", payload: `{"specversion":"1.0","id":"e1","source":"acs.ecs","type":"ecs:Instance:StateChange","data":{"resourceId":"i-a1","state":"Running"}}`,
+			want: want{kinds: []TriggerKind{TriggerEventBridge}, eni: []string{""}, inst: []string{""}, ignored: []bool{true}, invalid: []bool{false}}},
+		{name: "http event", payload: `{"version":"v1","rawPath":"/","body":"{}","isBase64Encoded":false,"requestContext":{"http":{"method":"POST"}}}`,
+			want: want{http: true}},
+		{name: "batch of object, string and bad element", payload: `[{"NetworkInterfaceId":"eni-a1"}, "{\"InstanceId\":\"i-b2\"}", {"NetworkInterfaceId":"bad"}, 7]`,
+			want: want{batch: true, kinds: []TriggerKind{TriggerDirect, TriggerDirect, TriggerDirect, TriggerDirect}, eni: []string{"eni-a1", "", "", ""},
+				inst: []string{"", "i-b2", "", ""}, ignored: []bool{false, false, false, false}, invalid: []bool{false, false, true, true}}},
+		{name: "null", payload: `null`, topErr: "must be a JSON object"},
+		{name: "empty", payload: `  `, topErr: "empty"},
+		{name: "not json", payload: `{"a":`, topErr: "not valid JSON"},
+		{name: "empty object", payload: `{}`, topErr: "NetworkInterfaceId or InstanceId is required"},
+		{name: "empty batch", payload: `[]`, topErr: "batch is empty"},
+		{name: "cloudevent without id", payload: `{"specversion":"1.0","source":"x","type":"y","data":{}}`, topErr: "id"},
+		{name: "custom event without request", payload: `{"specversion":"1.0","id":"1","source":"x","type":"y","data":{}}`, topErr: "data.NetworkInterfaceId"},
+		{name: "ecs event without instance", payload: `{"specversion":"1.0","id":"1","source":"acs.ecs","type":"ecs:Instance:PreemptibleInstanceInterruption","data":{"action":"delete"}}`, topErr: "data.instanceId"},
+		{name: "oversized", payload: `{"NetworkInterfaceId":"eni-a1","pad":"` + strings.Repeat("x", MaxPayloadBytes) + `"}`, topErr: "1 MiB"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := rc.Recognise([]byte(tc.payload))
+			if tc.topErr != "" {
+				if err == nil || !errors.Is(err, ErrInvalidRequest) || !strings.Contains(err.Error(), tc.topErr) {
+					t.Fatalf("want InvalidRequest mentioning %q, got %v", tc.topErr, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("unexpected error %v", err)
+			}
+			if got.Batch != tc.want.batch || (got.HTTP != nil) != tc.want.http {
+				t.Fatalf("batch=%v http=%v, want %v %v", got.Batch, got.HTTP != nil, tc.want.batch, tc.want.http)
+			}
+			if len(got.Items) != len(tc.want.kinds) {
+				t.Fatalf("%d items, want %d", len(got.Items), len(tc.want.kinds))
+			}
+			for i, it := range got.Items {
+				if it.Trigger.Kind != tc.want.kinds[i] || it.Request.NetworkInterfaceID != tc.want.eni[i] ||
+					it.Request.InstanceID != tc.want.inst[i] || (it.Ignored != "") != tc.want.ignored[i] || (it.Err != nil) != tc.want.invalid[i] {
+					t.Errorf("item %d = %+v", i, it)
+				}
+				if it.Err != nil && !strings.HasPrefix(it.Err.Fields[0].Field, "[") {
+					t.Errorf("batch element error not located: %+v", it.Err.Fields)
+				}
+			}
+		})
+	}
+}
+
+func TestRecogniseBatchLimit(t *testing.T) {
+	rc := Recogniser{MaxBatch: 2}
+	_, err := rc.Recognise([]byte(`[{"InstanceId":"i-a"},{"InstanceId":"i-b"},{"InstanceId":"i-c"}]`))
+	if err == nil || !strings.Contains(err.Error(), "limit is 2") {
+		t.Fatalf("want batch limit error, got %v", err)
+	}
+}
+
+func FuzzRecognise(f *testing.F) {
+	for _, s := range []string{`{"NetworkInterfaceId":"eni-a1"}`, `[{"InstanceId":"i-a"},"{}"]`, `null`,
+		`{"specversion":"1.0","id":"1","source":"acs.ecs","type":"ecs:Instance:StateChange","data":{"resourceId":"i-a","state":"Stopped"}}`,
+		`{"version":"v1","rawPath":"/","requestContext":{}}`} {
+		f.Add([]byte(s))
+	}
+	rc := Recogniser{OwnSource: "me"}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := rc.Recognise(b)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidRequest) {
+				t.Fatalf("error is not InvalidRequest: %v", err)
+			}
+			return
+		}
+		if got.HTTP == nil && len(got.Items) == 0 {
+			t.Fatal("no error and nothing recognised")
+		}
+		for _, it := range got.Items {
+			if it.Actionable() && it.Request.Validate() != nil {
+				t.Fatalf("actionable item with invalid request %+v", it.Request)
+			}
+		}
+	})
+}
+
+func FuzzParseRequest(f *testing.F) {
+	for _, s := range []string{`{"NetworkInterfaceId":"eni-a1"}`, `{"instanceid":"i-1","wait":false}`, `{}`, `[]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := ParseRequest(b)
+		if err == nil && r.Validate() != nil {
+			t.Fatal("ParseRequest accepted an invalid request")
+		}
+		if err == nil && r.NetworkInterfaceID == "" && r.InstanceID == "" {
+			t.Fatal("accepted a request without a target")
+		}
+	})
+}

@@ -1,0 +1,164 @@
+package eventschema
+
+import (
+	"bytes"
+	"encoding/json"
+	"regexp"
+	"strings"
+)
+
+// Request is the request object of SPEC §2: what a console test, `s invoke`,
+// a custom CloudEvent's data or an HTTP body names. Field names follow the
+// ECS API and are matched case-insensitively on input.
+type Request struct {
+	RegionID               string `json:"RegionId,omitempty"`
+	NetworkInterfaceID     string `json:"NetworkInterfaceId,omitempty"`
+	InstanceID             string `json:"InstanceId,omitempty"`
+	TrunkNetworkInstanceID string `json:"TrunkNetworkInstanceId,omitempty"`
+	DryRun                 *bool  `json:"DryRun,omitempty"`
+	Wait                   *bool  `json:"Wait,omitempty"`
+}
+
+// WantsDryRun reports the request's DryRun flag (absent = false).
+func (r Request) WantsDryRun() bool { return r.DryRun != nil && *r.DryRun }
+
+// WantsWait reports the request's Wait flag (absent = true: the product's
+// promise is "tell me when it really is detached").
+func (r Request) WantsWait() bool { return r.Wait == nil || *r.Wait }
+
+var (
+	eniIDPattern      = regexp.MustCompile(`^eni-[a-z0-9]{1,60}$`)
+	instanceIDPattern = regexp.MustCompile(`^i-[a-z0-9]{1,60}$`)
+	// Region ids are lower-case words joined by hyphens (cn-hangzhou,
+	// ap-southeast-1, cn-shanghai-finance-1).
+	regionIDPattern = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+){1,4}$`)
+)
+
+// ValidENIID reports whether s has the form of an ENI id.
+func ValidENIID(s string) bool { return eniIDPattern.MatchString(s) }
+
+// ValidInstanceID reports whether s has the form of an instance id.
+func ValidInstanceID(s string) bool { return instanceIDPattern.MatchString(s) }
+
+// ValidRegionID reports whether s has the form of a region id.
+func ValidRegionID(s string) bool { return regionIDPattern.MatchString(s) }
+
+// requestFields maps the lower-cased field name to its API spelling and a
+// setter. Unknown fields are ignored: callers often send whole objects from
+// elsewhere (an ECS describe result, say) and only these fields matter.
+var requestFields = map[string]struct {
+	name string
+	set  func(r *Request, raw json.RawMessage) string
+}{
+	"regionid":               {"RegionId", setString(func(r *Request) *string { return &r.RegionID })},
+	"networkinterfaceid":     {"NetworkInterfaceId", setString(func(r *Request) *string { return &r.NetworkInterfaceID })},
+	"instanceid":             {"InstanceId", setString(func(r *Request) *string { return &r.InstanceID })},
+	"trunknetworkinstanceid": {"TrunkNetworkInstanceId", setString(func(r *Request) *string { return &r.TrunkNetworkInstanceID })},
+	"dryrun":                 {"DryRun", setBool(func(r *Request) **bool { return &r.DryRun })},
+	"wait":                   {"Wait", setBool(func(r *Request) **bool { return &r.Wait })},
+}
+
+func setString(field func(*Request) *string) func(*Request, json.RawMessage) string {
+	return func(r *Request, raw json.RawMessage) string {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "must be a string"
+		}
+		*field(r) = strings.TrimSpace(s)
+		return ""
+	}
+}
+
+func setBool(field func(*Request) **bool) func(*Request, json.RawMessage) string {
+	return func(r *Request, raw json.RawMessage) string {
+		var b bool
+		if err := json.Unmarshal(raw, &b); err != nil {
+			return "must be a boolean (true or false)"
+		}
+		*field(r) = &b
+		return ""
+	}
+}
+
+// ParseRequest decodes and validates a request object. Every problem is
+// reported at once in a *ValidationError.
+func ParseRequest(raw []byte) (Request, error) {
+	r, verr := DecodeRequest(raw)
+	if verr != nil {
+		return Request{}, verr
+	}
+	if err := r.Validate(); err != nil {
+		return Request{}, err
+	}
+	return r, nil
+}
+
+// DecodeRequest does the type checks only; Validate does the value checks.
+// Callers that merge in more fields (HTTP query parameters) decode first
+// and validate after.
+func DecodeRequest(raw []byte) (Request, *ValidationError) {
+	var obj map[string]json.RawMessage
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return Request{}, invalid("", "the request must be a JSON object")
+	}
+	if err := json.Unmarshal(trimmed, &obj); err != nil {
+		return Request{}, invalid("", "the request is not valid JSON: "+jsonProblem(err))
+	}
+	var r Request
+	v := &ValidationError{}
+	seen := make(map[string]string, len(obj))
+	for key, val := range obj {
+		f, ok := requestFields[strings.ToLower(key)]
+		if !ok {
+			continue
+		}
+		if prev, dup := seen[f.name]; dup {
+			v.add(f.name, "given twice (as "+quote(prev)+" and "+quote(key)+"); field names are case-insensitive")
+			continue
+		}
+		seen[f.name] = key
+		if bytes.Equal(bytes.TrimSpace(val), []byte("null")) {
+			continue
+		}
+		if problem := f.set(&r, val); problem != "" {
+			v.add(f.name, problem)
+		}
+	}
+	if len(v.Fields) > 0 {
+		sortFieldErrors(v.Fields)
+		return Request{}, v
+	}
+	return r, nil
+}
+
+// Validate checks the values: at least one target, and well-formed ids.
+func (r Request) Validate() error {
+	v := &ValidationError{}
+	if r.NetworkInterfaceID == "" && r.InstanceID == "" {
+		v.add("NetworkInterfaceId", "NetworkInterfaceId or InstanceId is required")
+	}
+	if r.NetworkInterfaceID != "" && !ValidENIID(r.NetworkInterfaceID) {
+		v.add("NetworkInterfaceId", "must be an ENI id: \"eni-\" followed by lower-case letters and digits, got "+quote(r.NetworkInterfaceID))
+	}
+	if r.InstanceID != "" && !ValidInstanceID(r.InstanceID) {
+		v.add("InstanceId", "must be an instance id: \"i-\" followed by lower-case letters and digits, got "+quote(r.InstanceID))
+	}
+	if r.TrunkNetworkInstanceID != "" && !ValidENIID(r.TrunkNetworkInstanceID) {
+		v.add("TrunkNetworkInstanceId", "must be an ENI id: \"eni-\" followed by lower-case letters and digits, got "+quote(r.TrunkNetworkInstanceID))
+	}
+	if r.RegionID != "" && !ValidRegionID(r.RegionID) {
+		v.add("RegionId", "must be a region id such as cn-hangzhou, got "+quote(r.RegionID))
+	}
+	return v.orNil()
+}
+
+// quote keeps echoed user input short and printable in error messages.
+func quote(s string) string {
+	const max = 80
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	b, _ := json.Marshal(s)
+	return string(b)
+}

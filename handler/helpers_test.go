@@ -1,0 +1,102 @@
+package handler_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+	"github.com/rs/zerolog"
+
+	"github.com/eni-detach/eni-detach/eventschema"
+	"github.com/eni-detach/eni-detach/handler"
+	"github.com/eni-detach/eni-detach/internal/config"
+	"github.com/eni-detach/eni-detach/internal/creds"
+	"github.com/eni-detach/eni-detach/internal/detach"
+	"github.com/eni-detach/eni-detach/internal/testenv"
+)
+
+// syncBuffer collects log lines from concurrent invocations.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type fixture struct {
+	ecs  *testenv.ECS
+	h    *handler.Handler
+	logs *syncBuffer
+	cfg  config.Config
+}
+
+type option func(*handler.Deps)
+
+func newFixture(t *testing.T, opts ...option) *fixture {
+	t.Helper()
+	env := testenv.StartECS(t)
+	logs := &syncBuffer{}
+	d := handler.Deps{
+		Config: config.Default(),
+		ECS:    env.Factory,
+		Engine: &detach.Engine{Policy: testenv.FastPolicy()},
+		Logger: zerolog.New(logs).With().Timestamp().Logger(),
+	}
+	for _, o := range opts {
+		o(&d)
+	}
+	return &fixture{ecs: env, h: handler.New(d), logs: logs, cfg: d.Config}
+}
+
+// fcContext is what fc.Start builds for an invocation.
+func fcContext(requestID string, c creds.Credentials, timeout time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	return fccontext.NewContext(ctx, &fccontext.FcContext{
+		RequestID:   requestID,
+		Credentials: fccontext.Credentials{AccessKeyId: c.AccessKeyID, AccessKeySecret: c.AccessKeySecret, SecurityToken: c.SecurityToken},
+		Region:      testenv.Region,
+		AccountId:   "1234567890123456",
+		Function:    fccontext.Function{Name: "eni-detach", Timeout: int(timeout / time.Second)},
+	}), cancel
+}
+
+// invoke runs one invocation with the fixture's credentials.
+func (f *fixture) invoke(t *testing.T, requestID, payload string) (eventschema.Response, error) {
+	t.Helper()
+	ctx, cancel := fcContext(requestID, f.ecs.Creds, 10*time.Second)
+	defer cancel()
+	out, err := f.h.Invoke(ctx, []byte(payload))
+	return asResponse(t, out), err
+}
+
+// asResponse round-trips the handler's value through JSON, as fc.Start
+// does, so tests see what FC returns.
+func asResponse(t *testing.T, out any) eventschema.Response {
+	t.Helper()
+	var resp eventschema.Response
+	if out == nil {
+		return resp
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &resp); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	return resp
+}

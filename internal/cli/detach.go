@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+
+	"github.com/eni-detach/eni-detach/eventschema"
+	"github.com/eni-detach/eni-detach/internal/app"
+)
+
+func runDetach(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("detach", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	region := fs.String("region", "", "region id, e.g. cn-hangzhou (required)")
+	eni := fs.String("eni", "", "ENI id to detach (eni-…)")
+	instance := fs.String("instance", "", "instance id (i-…): with --eni, the instance it must be attached to; alone, detach all its eligible secondary ENIs")
+	dryRun := fs.Bool("dry-run", false, "look and decide, never call DetachNetworkInterface")
+	noWait := fs.Bool("no-wait", false, "return once ECS accepted the detach (outcome Pending)")
+	timeout := fs.Duration("timeout", 0, "overall deadline (default DETACH_TIMEOUT + 10s)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: eni-detach detach --region R --eni ID [--instance ID] [--dry-run] [--no-wait]\n\n"+
+			"Detaches with the credentials in ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET (/ _SECURITY_TOKEN) and prints\n"+
+			"the function's response. Exit code 0 when every ENI ended Detached, AlreadyDetached, DryRun or Pending.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if isHelp(err) {
+			return 0
+		}
+		return 2
+	}
+	req := eventschema.Request{RegionID: *region, NetworkInterfaceID: *eni, InstanceID: *instance}
+	if *dryRun {
+		req.DryRun = dryRun
+	}
+	if *noWait {
+		f := false
+		req.Wait = &f
+	}
+	if *region == "" {
+		fmt.Fprintln(stderr, "detach: --region is required")
+		fs.Usage()
+		return 2
+	}
+	if err := req.Validate(); err != nil {
+		fmt.Fprintln(stderr, "detach:", err)
+		return 2
+	}
+	h, cfgErr := app.New(os.Getenv, stderr, app.Options{})
+	if cfgErr != nil {
+		fmt.Fprintln(stderr, "detach:", cfgErr)
+		return 2
+	}
+	d := *timeout
+	if d <= 0 {
+		d = envDetachTimeout() + 10*time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	ctx = fccontext.NewContext(ctx, &fccontext.FcContext{
+		RequestID: fmt.Sprintf("cli-%d", time.Now().UnixNano()),
+		Region:    *region,
+	})
+	payload, _ := json.Marshal(req)
+	out, err := h.Invoke(ctx, payload)
+	return printOutcome(stdout, stderr, out, err)
+}
+
+// printOutcome prints the response and turns it into an exit code.
+func printOutcome(stdout, stderr io.Writer, out any, err error) int {
+	if err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+	}
+	if out != nil {
+		b, _ := json.MarshalIndent(out, "", "  ")
+		fmt.Fprintln(stdout, string(b))
+	}
+	resp, ok := out.(eventschema.Response)
+	if err != nil || !ok || resp.Error != nil {
+		return 1
+	}
+	for _, r := range resp.Results {
+		switch r.Outcome {
+		case eventschema.OutcomeDetached, eventschema.OutcomeAlreadyDetached, eventschema.OutcomeDryRun, eventschema.OutcomePending:
+		default:
+			return 1
+		}
+	}
+	return 0
+}
+
+func envDetachTimeout() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("DETACH_TIMEOUT")); err == nil && d > 0 {
+		return d
+	}
+	return 120 * time.Second
+}

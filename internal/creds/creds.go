@@ -1,0 +1,59 @@
+// Package creds carries the credentials of one invocation. FC hands every
+// invocation its own STS triple; keeping it in the context (never in a
+// package variable or a shared client) is what stops two concurrent
+// invocations from signing with each other's keys.
+package creds
+
+import (
+	"context"
+	"strings"
+)
+
+// Credentials is an access key pair with an optional STS security token.
+type Credentials struct {
+	AccessKeyID     string
+	AccessKeySecret string
+	SecurityToken   string
+}
+
+// Valid reports whether the pair is usable at all.
+func (c Credentials) Valid() bool { return c.AccessKeyID != "" && c.AccessKeySecret != "" }
+
+// IsSTS reports whether the key is a temporary one that needs its token.
+func (c Credentials) IsSTS() bool {
+	return c.SecurityToken != "" || strings.HasPrefix(c.AccessKeyID, "STS.")
+}
+
+// String never prints the secret or the token, so a credential that ends up
+// in a log line or an error message by accident leaks nothing.
+func (c Credentials) String() string {
+	return "Credentials{AccessKeyID:" + c.AccessKeyID + ", redacted}"
+}
+
+// GoString makes %#v as safe as %v.
+func (c Credentials) GoString() string { return c.String() }
+
+// Secrets returns the values that must never be written anywhere, for
+// redaction of third-party error text.
+func (c Credentials) Secrets() []string {
+	var out []string
+	for _, s := range []string{c.AccessKeySecret, c.SecurityToken} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+type ctxKey struct{}
+
+// NewContext returns ctx carrying c.
+func NewContext(ctx context.Context, c Credentials) context.Context {
+	return context.WithValue(ctx, ctxKey{}, c)
+}
+
+// FromContext returns the credentials stored by NewContext.
+func FromContext(ctx context.Context) (Credentials, bool) {
+	c, ok := ctx.Value(ctxKey{}).(Credentials)
+	return c, ok
+}

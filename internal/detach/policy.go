@@ -1,0 +1,79 @@
+// Package detach is the detach policy: look at the ENIs, refuse what must
+// not be touched, call DetachNetworkInterface, follow the asynchronous
+// detach to Available, re-issue a stuck one, and stop in time for the
+// function to answer before its deadline.
+package detach
+
+import (
+	"time"
+
+	"github.com/eni-detach/eni-detach/internal/config"
+)
+
+// Policy holds the engine's knobs. DetachTimeout, RedetachAfter,
+// TagSelector and DryRun come from the environment; the rest are tuned
+// constants that tests shrink.
+type Policy struct {
+	DetachTimeout time.Duration
+	RedetachAfter time.Duration
+	// MaxReissues bounds re-issued detaches per ENI (SPEC: 3, so at most
+	// four accepted detach calls).
+	MaxReissues int
+	// DeadlineMargin is kept free before the FC deadline: waiting stops
+	// this early so that publishing and answering still fit.
+	DeadlineMargin time.Duration
+	// CallReserve is kept free before the FC deadline even for ECS calls:
+	// a hung call ends this early.
+	CallReserve time.Duration
+	Poll        PollSchedule
+	Retry       RetryPolicy
+	// StateRetryDelay is the first wait before retrying a detach that ECS
+	// refused for a transient state (instance Stopping); it doubles up to
+	// StateRetryMax.
+	StateRetryDelay time.Duration
+	StateRetryMax   time.Duration
+	TagSelector     config.TagSelector
+	DryRun          bool
+	// PageSize is MaxResults for instance-wide listings.
+	PageSize int
+	// DetachConcurrency bounds detach calls in flight per invocation.
+	DetachConcurrency int
+}
+
+// PollSchedule spaces the describes that follow a detach: First after the
+// detach, then each gap Step longer than the last, up to Max. ENI detaches
+// usually take 2–6 s; with 1 s, 1.2 s, 1.4 s, 1.6 s … a 2 s detach is seen
+// at 2.2 s and a 5 s one at 5.2 s, within four describes.
+type PollSchedule struct {
+	First time.Duration
+	Step  time.Duration
+	Max   time.Duration
+}
+
+// gap returns the wait before poll number n (0-based) after a detach.
+func (s PollSchedule) gap(n int) time.Duration {
+	d := s.First + time.Duration(n)*s.Step
+	if d > s.Max {
+		d = s.Max
+	}
+	return d
+}
+
+// DefaultPolicy returns the production policy for a configuration.
+func DefaultPolicy(c config.Config) Policy {
+	return Policy{
+		DetachTimeout:     c.DetachTimeout,
+		RedetachAfter:     c.RedetachAfter,
+		MaxReissues:       3,
+		DeadlineMargin:    3 * time.Second,
+		CallReserve:       time.Second,
+		Poll:              PollSchedule{First: time.Second, Step: 200 * time.Millisecond, Max: 5 * time.Second},
+		Retry:             DefaultRetryPolicy(),
+		StateRetryDelay:   2 * time.Second,
+		StateRetryMax:     10 * time.Second,
+		TagSelector:       c.TagSelector,
+		DryRun:            c.DryRun,
+		PageSize:          100,
+		DetachConcurrency: 8,
+	}
+}

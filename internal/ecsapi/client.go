@@ -1,0 +1,218 @@
+package ecsapi
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/responses"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
+
+	"github.com/eni-detach/eni-detach/internal/creds"
+)
+
+func init() {
+	// The SDK fills the package-global ecs.EndpointMap lazily, without a
+	// lock, when the first client is made. Filling it here, before main
+	// and before any test goroutine, makes every later use a plain read.
+	ecs.GetEndpointMap()
+}
+
+// Options configure a Factory.
+type Options struct {
+	// Endpoint overrides the SDK's regional endpoint (ECS_ENDPOINT):
+	// scheme and host[:port]. Nil means the SDK's endpoint over HTTPS.
+	Endpoint *url.URL
+	// Transport is shared by every client the factory makes, so
+	// connections are reused across invocations. Nil means a tuned
+	// *http.Transport.
+	Transport http.RoundTripper
+	// MaxCallTimeout caps one call even when the invocation has longer:
+	// a hung ECS connection must not eat the whole wait budget.
+	MaxCallTimeout time.Duration
+}
+
+// DefaultMaxCallTimeout is the SDK's own read timeout, kept as the cap.
+const DefaultMaxCallTimeout = 10 * time.Second
+
+// Factory makes API clients bound to one invocation's credentials. It is
+// safe for concurrent use and meant to live as long as the process.
+type Factory struct {
+	scheme    string
+	domain    string
+	transport http.RoundTripper
+	maxCall   time.Duration
+}
+
+// NewFactory returns a Factory.
+func NewFactory(o Options) *Factory {
+	f := &Factory{scheme: "HTTPS", transport: o.Transport, maxCall: o.MaxCallTimeout}
+	if o.Endpoint != nil {
+		f.domain = o.Endpoint.Host
+		if strings.EqualFold(o.Endpoint.Scheme, "http") {
+			f.scheme = "HTTP"
+		}
+	}
+	if f.transport == nil {
+		f.transport = NewTransport()
+	}
+	if f.maxCall <= 0 {
+		f.maxCall = DefaultMaxCallTimeout
+	}
+	return f
+}
+
+// NewTransport returns the connection pool shared by every call.
+func NewTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          64,
+		MaxIdleConnsPerHost:   32,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// Client returns an API that signs every call with c.
+func (f *Factory) Client(c creds.Credentials) API {
+	return &client{f: f, creds: c}
+}
+
+type client struct {
+	f     *Factory
+	creds creds.Credentials
+}
+
+var _ API = (*client)(nil)
+
+// ctxTransport attaches the call's context to the SDK's request, which the
+// SDK builds without one; this is what makes a call end at the invocation's
+// deadline. Being a wrapper (not an *http.Transport) also stops the SDK from
+// rewriting the shared transport's dialer and TLS settings on every call,
+// which would race between concurrent invocations.
+type ctxTransport struct {
+	ctx  context.Context
+	base http.RoundTripper
+}
+
+func (t ctxTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return t.base.RoundTrip(r.WithContext(t.ctx))
+}
+
+// do makes one call with a client of its own. The SDK keeps per-call state
+// (timeouts, the resolved domain, the token) in the client and the request,
+// so neither is shared between calls.
+func (c *client) do(ctx context.Context, region string, req requests.AcsRequest, resp responses.AcsResponse) error {
+	if !c.creds.Valid() {
+		return &Error{Kind: KindClient, Code: CodeNoCredential, Message: "no access key: the invocation carries no credentials and ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET are unset"}
+	}
+	timeout := c.f.maxCall
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl)
+		if left <= 0 {
+			return &Error{Kind: KindTransport, Code: CodeTimeout, Message: "no time left for the call"}
+		}
+		timeout = min(timeout, left)
+	}
+	callCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	cfg := sdk.NewConfig()
+	cfg.AutoRetry = false // the engine owns the one retry layer
+	cfg.MaxRetryTime = 0
+	cfg.Scheme = c.f.scheme
+	cfg.Transport = ctxTransport{ctx: callCtx, base: c.f.transport}
+	var cred auth.Credential
+	if c.creds.SecurityToken != "" {
+		cred = credentials.NewStsTokenCredential(c.creds.AccessKeyID, c.creds.AccessKeySecret, c.creds.SecurityToken)
+	} else {
+		cred = credentials.NewAccessKeyCredential(c.creds.AccessKeyID, c.creds.AccessKeySecret)
+	}
+	cl, err := ecs.NewClientWithOptions(region, cfg, cred)
+	if err != nil {
+		return &Error{Kind: KindClient, Code: CodeClient, Message: sanitize(err.Error(), c.creds.Secrets())}
+	}
+	if c.f.domain != "" {
+		cl.Domain = c.f.domain
+	}
+	req.SetReadTimeout(timeout)
+	req.SetConnectTimeout(min(timeout, 3*time.Second))
+	if err := cl.DoAction(req, resp); err != nil {
+		return convert(callCtx, err, c.creds.Secrets())
+	}
+	return nil
+}
+
+func (c *client) DescribeNetworkInterfaces(ctx context.Context, in DescribeInput) (DescribePage, error) {
+	req := ecs.CreateDescribeNetworkInterfacesRequest()
+	req.RegionId = in.RegionID
+	req.AcceptFormat = "JSON"
+	if len(in.IDs) > 0 {
+		ids := append([]string(nil), in.IDs...)
+		req.NetworkInterfaceId = &ids
+	}
+	req.InstanceId = in.InstanceID
+	req.Type = in.Type
+	req.NextToken = in.NextToken
+	if in.MaxResults > 0 {
+		req.MaxResults = requests.NewInteger(in.MaxResults)
+	}
+	resp := ecs.CreateDescribeNetworkInterfacesResponse()
+	if err := c.do(ctx, in.RegionID, req, resp); err != nil {
+		return DescribePage{}, err
+	}
+	page := DescribePage{NextToken: resp.NextToken, RequestID: resp.RequestId}
+	for _, s := range resp.NetworkInterfaceSets.NetworkInterfaceSet {
+		page.ENIs = append(page.ENIs, fromSet(s))
+	}
+	return page, nil
+}
+
+func (c *client) DetachNetworkInterface(ctx context.Context, in DetachInput) (string, error) {
+	req := ecs.CreateDetachNetworkInterfaceRequest()
+	req.RegionId = in.RegionID
+	req.AcceptFormat = "JSON"
+	req.NetworkInterfaceId = in.ENIID
+	req.InstanceId = in.InstanceID
+	req.TrunkNetworkInstanceId = in.TrunkID
+	resp := ecs.CreateDetachNetworkInterfaceResponse()
+	if err := c.do(ctx, in.RegionID, req, resp); err != nil {
+		return "", err
+	}
+	return resp.RequestId, nil
+}
+
+func fromSet(s ecs.NetworkInterfaceSet) ENI {
+	e := ENI{
+		ID:             s.NetworkInterfaceId,
+		Status:         s.Status,
+		Type:           s.Type,
+		InstanceID:     s.InstanceId,
+		ServiceManaged: s.ServiceManaged,
+		TrafficMode:    s.NetworkInterfaceTrafficMode,
+		VpcID:          s.VpcId,
+		VSwitchID:      s.VSwitchId,
+		ZoneID:         s.ZoneId,
+		TrunkID:        s.Attachment.TrunkNetworkInterfaceId,
+	}
+	if e.InstanceID == "" {
+		e.InstanceID = s.Attachment.InstanceId
+	}
+	if len(s.Tags.Tag) > 0 {
+		e.Tags = make(map[string]string, len(s.Tags.Tag))
+		for _, t := range s.Tags.Tag {
+			e.Tags[t.TagKey] = t.TagValue
+		}
+	}
+	return e
+}

@@ -1,0 +1,137 @@
+// Package ecs is an in-process emulator of the ECS OpenAPI (RPC style,
+// signature v1) as alibaba-cloud-sdk-go's services/ecs client calls it:
+// DescribeNetworkInterfaces, DescribeNetworkInterfaceAttribute and
+// DetachNetworkInterface, with STS credential checks, an ENI state machine
+// (detach delay, stuck detaches), fault injection, quotas and a call log.
+//
+// Point the SDK at it with client.Domain = srv.Addr() and the HTTP scheme.
+package ecs
+
+import (
+	"crypto/rand"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// DefaultDetachDelay is how long a detach stays Detaching unless
+// WithDetachDelay or ENI.DetachDelay says otherwise.
+const DefaultDetachDelay = 2 * time.Second
+
+// APIVersion is the only ECS API version served.
+const APIVersion = "2014-05-26"
+
+// maxSkew is the gateway's tolerance for the request Timestamp, also how
+// long a SignatureNonce is remembered.
+const maxSkew = 15 * time.Minute
+
+// Server is the emulator. It is an http.Handler; Start also listens.
+type Server struct {
+	now         func() time.Time
+	wallNow     func() time.Time // judges request Timestamps and nonces
+	detachDelay time.Duration
+	tokenSalt   [8]byte // makes NextTokens opaque and server-specific
+
+	mu        sync.Mutex
+	seq       int
+	regions   map[string]bool
+	instances map[string]*instanceState
+	enis      map[string]*eniState
+	creds     map[string]*credEntry
+	tokens    map[string]string // security token → the AccessKeyId it belongs to
+	nonces    map[string]time.Time
+	faults    []*fault
+	quotas    map[string]*quota
+	calls     []Call
+
+	closeOnce sync.Once
+	closed    chan struct{} // releases hung requests
+	ln        net.Listener
+	srv       *http.Server
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithClock replaces the server clock: state transitions, schedules,
+// credential expiry and quota windows. Request Timestamps are still judged
+// by real time (see WithRequestClock), because the SDK stamps requests
+// with time.Now() and a test must be free to move the model hours ahead.
+// Latency and hangs use real time too.
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithRequestClock replaces the clock that request Timestamps (15-minute
+// skew) and SignatureNonce memory are judged by; real time by default.
+func WithRequestClock(now func() time.Time) Option { return func(s *Server) { s.wallNow = now } }
+
+// WithDetachDelay sets the default Detaching → Available delay.
+func WithDetachDelay(d time.Duration) Option { return func(s *Server) { s.detachDelay = d } }
+
+// New returns a server that is only an http.Handler (see Start).
+func New(opts ...Option) *Server {
+	s := &Server{
+		now:         time.Now,
+		wallNow:     time.Now,
+		detachDelay: DefaultDetachDelay,
+		regions:     map[string]bool{DefaultRegion: true},
+		instances:   map[string]*instanceState{},
+		enis:        map[string]*eniState{},
+		creds:       map[string]*credEntry{},
+		tokens:      map[string]string{},
+		nonces:      map[string]time.Time{},
+		quotas:      map[string]*quota{},
+		closed:      make(chan struct{}),
+	}
+	_, _ = rand.Read(s.tokenSalt[:])
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Start returns a server listening on 127.0.0.1 on a free port.
+func Start(opts ...Option) (*Server, error) {
+	s := New(opts...)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s.ln = ln
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.srv.Serve(ln) }()
+	return s, nil
+}
+
+// Addr is "127.0.0.1:PORT" (what client.Domain wants); "" unless started.
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// URL is "http://127.0.0.1:PORT"; "" unless started.
+func (s *Server) URL() string {
+	if s.ln == nil {
+		return ""
+	}
+	return "http://" + s.Addr()
+}
+
+// Close releases hung requests and, if started, stops listening and closes
+// every connection.
+func (s *Server) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		if s.srv != nil {
+			err = s.srv.Close()
+			if errors.Is(err, http.ErrServerClosed) {
+				err = nil
+			}
+		}
+	})
+	return err
+}

@@ -62,6 +62,9 @@ func New(d Deps) *Handler {
 	return &Handler{d: d, rc: eventschema.Recogniser{OwnSource: d.Config.EventSource}}
 }
 
+// Config returns the configuration the handler runs with.
+func (h *Handler) Config() config.Config { return h.d.Config }
+
 // invocation is what FC tells about the current call.
 type invocation struct {
 	requestID    string

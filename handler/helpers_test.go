@@ -16,6 +16,7 @@ import (
 	"github.com/eni-detach/eni-detach/internal/config"
 	"github.com/eni-detach/eni-detach/internal/creds"
 	"github.com/eni-detach/eni-detach/internal/detach"
+	ecsemu "github.com/eni-detach/eni-detach/internal/emulator/ecs"
 	"github.com/eni-detach/eni-detach/internal/testenv"
 )
 
@@ -48,13 +49,19 @@ type option func(*handler.Deps)
 
 func newFixture(t *testing.T, opts ...option) *fixture {
 	t.Helper()
-	env := testenv.StartECS(t)
+	return newFixtureWith(t, nil, opts...)
+}
+
+// newFixtureWith also passes options to the ECS emulator.
+func newFixtureWith(t *testing.T, ecsOpts []ecsemu.Option, opts ...option) *fixture {
+	t.Helper()
+	env := testenv.StartECS(t, ecsOpts...)
 	logs := &syncBuffer{}
 	d := handler.Deps{
 		Config: config.Default(),
 		ECS:    env.Factory,
 		Engine: &detach.Engine{Policy: testenv.FastPolicy()},
-		Logger: zerolog.New(logs).With().Timestamp().Logger(),
+		Logger: zerologTo(logs),
 	}
 	for _, o := range opts {
 		o(&d)
@@ -100,3 +107,5 @@ func asResponse(t *testing.T, out any) eventschema.Response {
 	}
 	return resp
 }
+
+func zerologTo(w *syncBuffer) zerolog.Logger { return zerolog.New(w).With().Timestamp().Logger() }

@@ -54,6 +54,10 @@ func runDetach(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "detach:", err)
 		return 2
 	}
+	if os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID") == "" || os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET") == "" {
+		fmt.Fprintln(stderr, "detach: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for STS credentials)")
+		return 2
+	}
 	h, cfgErr := app.New(os.Getenv, stderr, app.Options{})
 	if cfgErr != nil {
 		fmt.Fprintln(stderr, "detach:", cfgErr)
@@ -61,7 +65,7 @@ func runDetach(args []string, stdout, stderr io.Writer) int {
 	}
 	d := *timeout
 	if d <= 0 {
-		d = envDetachTimeout() + 10*time.Second
+		d = h.Config().DetachTimeout + 10*time.Second
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
@@ -97,11 +101,4 @@ func printOutcome(stdout, stderr io.Writer, out any, err error) int {
 		}
 	}
 	return 0
-}
-
-func envDetachTimeout() time.Duration {
-	if d, err := time.ParseDuration(os.Getenv("DETACH_TIMEOUT")); err == nil && d > 0 {
-		return d
-	}
-	return 120 * time.Second
 }

@@ -16,7 +16,6 @@ const (
 	CodeGuardTrunk          = "Guard.TrunkOrMember"
 	CodeGuardDeleting       = "Guard.Deleting"
 	CodeNotFound            = "InvalidEniId.NotFound"
-	CodeStillDetaching      = "Detach.StillDetaching"
 	CodeDetachReverted      = "Detach.Reverted"
 	CodeNotStarted          = "Detach.NotStarted"
 )

@@ -82,6 +82,7 @@ type track struct {
 	phase       phase
 	instanceID  string // instance to detach from (observed)
 	accepted    int    // detach calls ECS accepted
+	followed    bool   // seen Detaching before any detach of ours
 	reissues    int
 	lastDetach  time.Time // last accepted detach, or first seen Detaching
 	dueAt       time.Time
@@ -359,7 +360,10 @@ func (r *run) decide(t *track, e *ecsapi.ENI, now time.Time) {
 	}
 	switch e.Status {
 	case eventschema.StatusAvailable:
-		if t.accepted > 0 {
+		// Seen Detaching first (a duplicate delivery following the first
+		// one's detach) counts as Detached too: both deliveries then
+		// report the same outcome.
+		if t.accepted > 0 || t.followed {
 			r.done(t, eventschema.OutcomeDetached, nil)
 		} else {
 			r.done(t, eventschema.OutcomeAlreadyDetached, nil)
@@ -380,7 +384,7 @@ func (r *run) decide(t *track, e *ecsapi.ENI, now time.Time) {
 		if t.phase != phaseDetaching {
 			// Someone (an earlier delivery, an operator) already
 			// asked: follow it, and count re-issue time from now.
-			t.phase, t.lastDetach = phaseDetaching, now
+			t.phase, t.lastDetach, t.followed = phaseDetaching, now, true
 		}
 		if !t.wait {
 			r.done(t, eventschema.OutcomePending, nil)

@@ -254,7 +254,7 @@ func TestAlreadyDetachingIsFollowedNotDetachedAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := runOne(t, env, testenv.FastPolicy(), detach.Target{RegionID: region, NetworkInterfaceID: enis[0], Wait: true})
-	if r.Outcome != eventschema.OutcomeAlreadyDetached && r.Outcome != eventschema.OutcomeDetached {
+	if r.Outcome != eventschema.OutcomeDetached || r.PreviousStatus != "Detaching" || r.DetachAttempts != 0 {
 		t.Fatalf("result %+v", r)
 	}
 	if n := detachCalls(env); n != 0 {

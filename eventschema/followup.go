@@ -4,8 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
-	"time"
 )
+
+// TimeLayout is the follow-up event's time: RFC 3339 in UTC with
+// milliseconds, as EventBridge itself stamps events.
+const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // FollowUpEvent is the CloudEvent the function emits per ENI acted on
 // (SPEC §4). Its data is the Result.
@@ -56,7 +59,7 @@ func NewFollowUp(r Result, source, bus, accountID string) (FollowUpEvent, bool) 
 		Source:             source,
 		Type:               typ,
 		Subject:            SubjectOf(r, accountID),
-		Time:               r.FinishedAt.UTC().Format(time.RFC3339Nano),
+		Time:               r.FinishedAt.UTC().Format(TimeLayout),
 		DataContentType:    "application/json",
 		AliyunEventBusName: bus,
 		Data:               r,
@@ -76,7 +79,14 @@ func EventID(triggerID, target string, o Outcome) string {
 	if prefix == "" {
 		prefix = "eni-detach"
 	}
-	return prefix + "-" + strings.ToLower(string(o)) + "-" + hex.EncodeToString(sum[:12])
+	// The outcome is only a readable label (the hash already covers it);
+	// sanitised and capped so that no Outcome value can break the rule:
+	// 64 + 1 + 32 + 1 + 24 ≤ 128.
+	label := strings.ToLower(sanitizeID(string(o)))
+	if len(label) > 32 {
+		label = label[:32]
+	}
+	return prefix + "-" + label + "-" + hex.EncodeToString(sum[:12])
 }
 
 func sanitizeID(s string) string {

@@ -1,8 +1,19 @@
 package eventschema
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"strings"
 )
+
+// MaxHTTPBodyBytes caps an HTTP body after base64 decoding. A request
+// object is a few hundred bytes; 64 KiB leaves room for whitespace and
+// unknown fields without letting a caller make the function chew megabytes.
+const MaxHTTPBodyBytes = 64 << 10
 
 // HTTPTriggerEvent is what an FC 3.0 HTTP trigger hands an event function.
 type HTTPTriggerEvent struct {
@@ -13,6 +24,15 @@ type HTTPTriggerEvent struct {
 	Headers         map[string]string  `json:"headers,omitempty"`
 	QueryParameters map[string]string  `json:"queryParameters,omitempty"`
 	RequestContext  HTTPRequestContext `json:"requestContext"`
+
+	// payloadBytes is the size of the payload as FC delivered it: an
+	// envelope over MaxPayloadBytes is still answered, but as a 400.
+	payloadBytes int
+	// malformed is set when the envelope was recognised but a member has
+	// the wrong type. The event is still returned so that the caller gets
+	// an HTTP-shaped 400 rather than a plain JSON object FC would wrap in
+	// a 200.
+	malformed *ValidationError
 }
 
 // HTTPRequestContext is the requestContext of an HTTP trigger event.
@@ -35,8 +55,27 @@ type HTTPRequestLine struct {
 	UserAgent string `json:"userAgent,omitempty"`
 }
 
+// Method is the request method, upper-cased ("" when FC sent none).
+func (ev *HTTPTriggerEvent) Method() string {
+	return strings.ToUpper(strings.TrimSpace(ev.RequestContext.HTTP.Method))
+}
+
+// Header returns a request header by name, case-insensitively: FC passes
+// header names as the client sent them.
+func (ev *HTTPTriggerEvent) Header(name string) string {
+	for k, v := range ev.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
 // asHTTPEvent reports whether raw is an HTTP trigger event (version "v1",
-// rawPath and requestContext present) and decodes it.
+// a string rawPath and an object requestContext) and decodes it. Once the
+// envelope is recognised the answer is always an event: problems inside it
+// are kept for ParseHTTPBody, so that the caller still gets an HTTP 400.
+// The error result is always nil; it stays for the Recogniser's contract.
 func asHTTPEvent(raw []byte) (*HTTPTriggerEvent, bool, error) {
 	var probe struct {
 		Version        *string         `json:"version"`
@@ -44,12 +83,188 @@ func asHTTPEvent(raw []byte) (*HTTPTriggerEvent, bool, error) {
 		RequestContext json.RawMessage `json:"requestContext"`
 	}
 	if json.Unmarshal(raw, &probe) != nil || probe.Version == nil || *probe.Version != "v1" ||
-		probe.RawPath == nil || len(probe.RequestContext) == 0 {
+		probe.RawPath == nil || !bytes.HasPrefix(bytes.TrimSpace(probe.RequestContext), []byte("{")) {
 		return nil, false, nil
 	}
-	var ev HTTPTriggerEvent
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		return nil, true, invalid("", "the HTTP trigger event is malformed: "+jsonProblem(err))
+	ev := &HTTPTriggerEvent{payloadBytes: len(raw)}
+	// Unmarshal goes on past a member of the wrong type, so the request id
+	// and method are usually still there for the answer.
+	if err := json.Unmarshal(raw, ev); err != nil {
+		ev.malformed = envelopeProblem(err)
 	}
-	return &ev, true, nil
+	return ev, true, nil
+}
+
+func envelopeProblem(err error) *ValidationError {
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		field := typ.Field
+		if field == "" {
+			field = "requestContext"
+		}
+		return invalid(field, "the HTTP trigger event is malformed: unexpected "+typ.Value)
+	}
+	return invalid("requestContext", "the HTTP trigger event is malformed: "+jsonProblem(err))
+}
+
+// ParseHTTPBody reads the request object of an HTTP trigger event: the
+// body (base64-decoded when isBase64Encoded, JSON content type, at most
+// MaxHTTPBodyBytes, one request object) merged with the `wait` and
+// `dryRun` query parameters. It does not look at the method. Every problem
+// is reported at once, each naming its field (body, content-type,
+// query.wait, NetworkInterfaceId, …); the request returned without an
+// error always passes Validate.
+func ParseHTTPBody(ev *HTTPTriggerEvent) (Request, *ValidationError) {
+	if ev.malformed != nil {
+		return Request{}, ev.malformed
+	}
+	if ev.payloadBytes > MaxPayloadBytes {
+		return Request{}, invalid(largestPart(ev), fmt.Sprintf("the HTTP request is %d bytes as delivered; the limit is %d (1 MiB)",
+			ev.payloadBytes, MaxPayloadBytes))
+	}
+	body, verr := httpBody(ev)
+	if verr != nil {
+		return Request{}, verr
+	}
+	v := &ValidationError{}
+	if problem := jsonContentTypeProblem(ev.Header("content-type")); problem != "" {
+		// Checked after the body so that an empty or oversized body is
+		// named as such, and before decoding it: a form or text body is
+		// not read as JSON by accident.
+		v.add("content-type", problem)
+		return Request{}, v
+	}
+	if trimmed := bytes.TrimSpace(body); trimmed[0] == '[' {
+		v.add("body", "must be one request object, not an array: send one request per HTTP call")
+		return Request{}, v
+	}
+	req, derr := DecodeRequest(body)
+	if derr != nil {
+		v.Fields = append(v.Fields, prefixWholeBody(derr).Fields...)
+	}
+	mergeQuery(ev.QueryParameters, &req, v)
+	if len(v.Fields) > 0 {
+		return Request{}, v
+	}
+	if err := req.Validate(); err != nil {
+		return Request{}, err.(*ValidationError)
+	}
+	return req, nil
+}
+
+// httpBody returns the decoded body, within the size cap and not empty.
+func httpBody(ev *HTTPTriggerEvent) ([]byte, *ValidationError) {
+	body := []byte(ev.Body)
+	if ev.IsBase64Encoded {
+		dec, err := base64.StdEncoding.DecodeString(ev.Body)
+		if err != nil {
+			return nil, invalid("body", "isBase64Encoded is true but the body is not valid base64")
+		}
+		body = dec
+	}
+	if len(body) > MaxHTTPBodyBytes {
+		return nil, invalid("body", fmt.Sprintf("the body is %d bytes; the limit is %d (64 KiB)", len(body), MaxHTTPBodyBytes))
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, invalid("body", "a request object is required, e.g. {\"NetworkInterfaceId\":\"eni-…\"}")
+	}
+	return body, nil
+}
+
+// jsonContentTypeProblem explains why ct is not a JSON media type; "" when
+// it is one. JSON text is UTF-8 (RFC 8259), so another charset is refused
+// rather than misread.
+func jsonContentTypeProblem(ct string) string {
+	const want = "must be application/json"
+	if strings.TrimSpace(ct) == "" {
+		return want + "; the request has no content-type header"
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return want + ", got " + quote(ct)
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		return "the charset must be utf-8, got " + quote(cs)
+	}
+	return ""
+}
+
+// prefixWholeBody names the body in problems about the body as a whole
+// (not JSON, not an object); field problems keep their API spelling.
+func prefixWholeBody(v *ValidationError) *ValidationError {
+	out := &ValidationError{Fields: make([]FieldError, len(v.Fields))}
+	for i, f := range v.Fields {
+		if f.Field == "" {
+			f.Field = "body"
+		}
+		out.Fields[i] = f
+	}
+	return out
+}
+
+// queryFlags are the query parameters that mirror body fields.
+var queryFlags = []struct {
+	query string
+	body  string
+	field func(*Request) **bool
+}{
+	{"wait", "Wait", func(r *Request) **bool { return &r.Wait }},
+	{"dryRun", "DryRun", func(r *Request) **bool { return &r.DryRun }},
+}
+
+// mergeQuery applies ?wait= and ?dryRun= (names case-insensitive, values
+// true or false) to req. A value that contradicts the body is an error, not
+// a silent override: the caller meant one of them and we cannot tell which.
+func mergeQuery(q map[string]string, req *Request, v *ValidationError) {
+	for _, f := range queryFlags {
+		field := "query." + f.query
+		var names []string
+		var raw string
+		for k, val := range q {
+			if strings.EqualFold(k, f.query) {
+				names = append(names, k)
+				raw = val
+			}
+		}
+		switch {
+		case len(names) == 0:
+			continue
+		case len(names) > 1:
+			v.add(field, "given more than once (names are case-insensitive)")
+			continue
+		}
+		var b bool
+		switch strings.ToLower(strings.TrimSpace(raw)) {
+		case "true":
+			b = true
+		case "false":
+		default:
+			v.add(field, "must be true or false, got "+quote(raw))
+			continue
+		}
+		dst := f.field(req)
+		if *dst != nil && **dst != b {
+			v.add(field, fmt.Sprintf("the query says %t but the body's %s says %t", b, f.body, **dst))
+			continue
+		}
+		*dst = &b
+	}
+}
+
+// largestPart names the part of an oversized envelope that made it so.
+func largestPart(ev *HTTPTriggerEvent) string {
+	sizes := map[string]int{"body": len(ev.Body)}
+	for k, v := range ev.Headers {
+		sizes["headers"] += len(k) + len(v)
+	}
+	for k, v := range ev.QueryParameters {
+		sizes["queryParameters"] += len(k) + len(v)
+	}
+	best := "body"
+	for _, part := range []string{"headers", "queryParameters"} {
+		if sizes[part] > sizes[best] {
+			best = part
+		}
+	}
+	return best
 }

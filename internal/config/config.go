@@ -108,8 +108,8 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	if v := get(EnvEventSource); v != "" {
-		if len(v) > 1024 {
-			bad(EnvEventSource, "longer than 1024 characters")
+		if len(v) > 128 {
+			bad(EnvEventSource, "longer than 128 characters (EventBridge's limit for an event source)")
 		} else {
 			c.EventSource = v
 		}

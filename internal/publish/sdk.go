@@ -148,6 +148,8 @@ func toCloudEvent(e Event) *eb.CloudEvent {
 }
 
 // timeLayout is RFC 3339 with milliseconds, in UTC.
+// timeLayout matches eventschema.TimeLayout (not imported: the publisher
+// knows nothing of the product's event shapes).
 const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 
 func contentType(e Event) string {

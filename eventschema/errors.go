@@ -46,15 +46,6 @@ func (e *ValidationError) add(field, problem string) {
 	e.Fields = append(e.Fields, FieldError{Field: field, Problem: problem})
 }
 
-// orNil returns nil when nothing was collected, so callers can write
-// `return v.orNil()` without the typed-nil trap.
-func (e *ValidationError) orNil() error {
-	if e == nil || len(e.Fields) == 0 {
-		return nil
-	}
-	return e
-}
-
 func invalid(field, problem string) *ValidationError {
 	return &ValidationError{Fields: []FieldError{{Field: field, Problem: problem}}}
 }

@@ -146,8 +146,8 @@ func ParseHTTPBody(ev *HTTPTriggerEvent) (Request, *ValidationError) {
 	if len(v.Fields) > 0 {
 		return Request{}, v
 	}
-	if err := req.Validate(); err != nil {
-		return Request{}, err.(*ValidationError)
+	if v := req.validate(); v != nil {
+		return Request{}, v
 	}
 	return req, nil
 }

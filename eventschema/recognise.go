@@ -136,12 +136,8 @@ func (rc Recogniser) object(raw []byte) Item {
 	if err := json.Unmarshal(raw, &probe); err == nil && probe.SpecVersion != nil {
 		return rc.cloudEvent(raw)
 	}
-	req, err := ParseRequest(raw)
-	item := Item{Trigger: Trigger{Kind: TriggerDirect}, Request: req}
-	if err != nil {
-		item.Err = err.(*ValidationError)
-	}
-	return item
+	req, v := parseRequest(raw)
+	return Item{Trigger: Trigger{Kind: TriggerDirect}, Request: req, Err: v}
 }
 
 func (rc Recogniser) cloudEvent(raw []byte) Item {
@@ -195,9 +191,9 @@ func customRequest(data json.RawMessage) (Request, *ValidationError) {
 	if len(data) == 0 || data[0] != '{' {
 		return Request{}, invalid("data", "a custom event's data must be a request object such as {\"NetworkInterfaceId\":\"eni-…\"}")
 	}
-	req, err := ParseRequest(data)
-	if err != nil {
-		return Request{}, prefixFields(err.(*ValidationError), "data")
+	req, v := parseRequest(data)
+	if v != nil {
+		return Request{}, prefixFields(v, "data")
 	}
 	return req, nil
 }

@@ -83,12 +83,22 @@ func setBool(field func(*Request) **bool) func(*Request, json.RawMessage) string
 // ParseRequest decodes and validates a request object. Every problem is
 // reported at once in a *ValidationError.
 func ParseRequest(raw []byte) (Request, error) {
-	r, verr := DecodeRequest(raw)
-	if verr != nil {
-		return Request{}, verr
+	r, v := parseRequest(raw)
+	if v != nil {
+		return Request{}, v
 	}
-	if err := r.Validate(); err != nil {
-		return Request{}, err
+	return r, nil
+}
+
+// parseRequest is ParseRequest with the concrete error type, for callers
+// in this package that re-locate the fields.
+func parseRequest(raw []byte) (Request, *ValidationError) {
+	r, v := DecodeRequest(raw)
+	if v != nil {
+		return Request{}, v
+	}
+	if v := r.validate(); v != nil {
+		return Request{}, v
 	}
 	return r, nil
 }
@@ -134,6 +144,13 @@ func DecodeRequest(raw []byte) (Request, *ValidationError) {
 
 // Validate checks the values: at least one target, and well-formed ids.
 func (r Request) Validate() error {
+	if v := r.validate(); v != nil {
+		return v
+	}
+	return nil
+}
+
+func (r Request) validate() *ValidationError {
 	v := &ValidationError{}
 	if r.NetworkInterfaceID == "" && r.InstanceID == "" {
 		v.add("NetworkInterfaceId", "NetworkInterfaceId or InstanceId is required")
@@ -150,7 +167,10 @@ func (r Request) Validate() error {
 	if r.RegionID != "" && !ValidRegionID(r.RegionID) {
 		v.add("RegionId", "must be a region id such as cn-hangzhou, got "+quote(r.RegionID))
 	}
-	return v.orNil()
+	if len(v.Fields) == 0 {
+		return nil
+	}
+	return v
 }
 
 // quote keeps echoed user input short and printable in error messages.

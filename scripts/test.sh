@@ -1,22 +1,96 @@
 #!/usr/bin/env bash
 # The project's test command (README "Run the tests"; .ci/run calls it).
 # Offline except for the Go module proxy; safe to run from any directory.
+#
+#   bash scripts/test.sh          # everything: what CI runs
+#   bash scripts/test.sh --quick  # gofmt, vet and tests only, for iterating
+#
+# Steps, in order, stopping at the first failure:
+#   gofmt -> go vet -> golangci-lint -> go test -race -> short fuzz -> govulncheck
+# Lint, fuzz and vulncheck are also runnable alone: scripts/lint.sh,
+# scripts/fuzz.sh [duration], scripts/vulncheck.sh. FUZZTIME sets the
+# per-target fuzz time here (default 3s). Tools are pinned in scripts/lib.sh
+# and installed under .cache/ on first use.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
 
-step() { printf '\n==> %s\n' "$*"; }
+quick=0
+for arg in "$@"; do
+  case $arg in
+  --quick) quick=1 ;;
+  -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "unknown argument: $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
 
-step "gofmt"
-unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './dist/*'))
-if [ -n "$unformatted" ]; then
-  echo "gofmt would change:"; echo "$unformatted"; exit 1
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+timings=()
+run_start=$(now_s)
+
+summary() {
+  echo
+  echo "step timings:"
+  local line
+  for line in "${timings[@]}"; do echo "  $line"; done
+  printf '  %-14s %5ss\n' total "$(($(now_s) - run_start))"
+}
+
+# step NAME CMD...: runs CMD, times it, stops the whole run if it fails.
+step() {
+  local name=$1 rc=0 t0 dt
+  shift
+  printf '\n==> %s\n' "$name"
+  t0=$(now_s)
+  "$@" || rc=$?
+  dt=$(($(now_s) - t0))
+  if [ $rc -ne 0 ]; then
+    timings+=("$(printf '%-14s %5ss  FAILED' "$name" "$dt")")
+    summary
+    printf '\nFAIL: step "%s" failed (exit %d) after %ds; see its output above.\n' "$name" "$rc" "$dt" >&2
+    exit 1
+  fi
+  timings+=("$(printf '%-14s %5ss' "$name" "$dt")")
+  printf -- '--- %s: ok (%ds)\n' "$name" "$dt"
+}
+
+check_gofmt() {
+  local files unformatted
+  files=$(go_files '*.go')
+  [ -n "$files" ] || { echo "no Go files found" >&2; return 1; }
+  unformatted=$(xargs gofmt -l <<<"$files")
+  if [ -n "$unformatted" ]; then
+    echo "gofmt would change these files (run: gofmt -w FILE):"
+    echo "$unformatted"
+    return 1
+  fi
+  echo "$(wc -l <<<"$files") files formatted"
+}
+
+run_tests() {
+  local gotestsum
+  gotestsum=$(tool_bin "gotest.tools/gotestsum@$GOTESTSUM_VERSION")
+  "$gotestsum" --format pkgname --format-hide-empty-pkg --jsonfile "$results" -- \
+    -race -count=1 -timeout 8m ./...
+}
+
+# count_tests ACTION: test-level events with that action in go test -json
+# output (subtests included; package-level events have no "Test" field).
+count_tests() { grep -c "^{\"Time\":\"[^\"]*\",\"Action\":\"$1\",\"Package\":\"[^\"]*\",\"Test\":" "$results" || true; }
+
+step gofmt check_gofmt
+step "go vet" go vet ./...
+if [ $quick -eq 0 ]; then step golangci-lint bash scripts/lint.sh; fi
+step "go test -race" run_tests
+if [ $quick -eq 0 ]; then
+  step fuzz bash scripts/fuzz.sh "${FUZZTIME:-3s}"
+  step govulncheck bash scripts/vulncheck.sh
 fi
 
-step "go vet"
-go vet ./...
-
-step "go test -race"
-go test -race -count=1 -timeout 8m ./...
-
+summary
+if [ $quick -eq 1 ]; then echo "(--quick: golangci-lint, fuzz and govulncheck skipped)"; fi
 echo
 echo "all checks passed"
+echo "tests: $(count_tests pass) passed, $(count_tests fail) failed, $(count_tests skip) skipped"

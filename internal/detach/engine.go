@@ -2,6 +2,7 @@ package detach
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"time"
 
@@ -643,14 +644,16 @@ func (r *run) done(t *track, o eventschema.Outcome, e *eventschema.ErrorInfo) {
 
 func errorInfo(rule Rule, err error) *eventschema.ErrorInfo {
 	info := &eventschema.ErrorInfo{Code: "Unknown", Message: err.Error(), Retryable: rule.Retryable}
-	if e, ok := err.(*ecsapi.Error); ok {
+	var e *ecsapi.Error
+	if errors.As(err, &e) {
 		info.Code, info.Message, info.RequestID = e.Code, e.Message, e.RequestID
 	}
 	return info
 }
 
 func requestIDOf(err error) string {
-	if e, ok := err.(*ecsapi.Error); ok {
+	var e *ecsapi.Error
+	if errors.As(err, &e) {
 		return e.RequestID
 	}
 	return ""

@@ -1,0 +1,54 @@
+# shellcheck shell=bash disable=SC2034
+# Shared by scripts/*.sh (sourced, not run). Tool pins live here and only here.
+#
+# Tools are installed with `go install module@version` through the Go module
+# proxy into .cache/tools/<go version>/<tool>@<version>/, so a pin or
+# toolchain change installs afresh and nothing leaks into $GOPATH/bin.
+# Delete .cache/ to start cold.
+
+GOLANGCI_LINT_VERSION=v2.15.0
+GOTESTSUM_VERSION=v1.13.0
+GOVULNCHECK_VERSION=v1.9.0
+# The vulnerability data: a pseudo-version of golang.org/x/vulndb. Pinned so
+# that a CI run is reproducible; bump it (or run with VULNDB_VERSION=latest)
+# to pick up new advisories.
+VULNDB_VERSION=${VULNDB_VERSION:-v0.0.0-20261105234957-e22db6528018}
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE_DIR=$REPO_ROOT/.cache
+
+# tool_bin PKG@VERSION: prints the path of the installed binary, installing it
+# first if needed. Install output goes to stderr.
+tool_bin() {
+  local spec=$1 pkg=${1%@*} version=${1##*@}
+  local name=${pkg##*/} gover dir
+  gover=$(go env GOVERSION)
+  dir=$CACHE_DIR/tools/$gover/$name@$version
+  if [ ! -x "$dir/$name" ]; then
+    echo "installing $spec (first run on this machine/toolchain)" >&2
+    mkdir -p "$dir"
+    # pkg@version installs ignore the project's go.mod (nothing is added to
+    # it); GOFLAGS is reset so a -mod=... of the caller cannot interfere.
+    if ! GOBIN=$dir GOFLAGS=-buildvcs=false go install "$spec" >&2; then
+      echo "error: could not install $spec through the Go module proxy" >&2
+      return 1
+    fi
+  fi
+  printf '%s\n' "$dir/$name"
+}
+
+# go_files GLOB: the repository's files matching GLOB, tracked or new (not
+# ignored), relative to REPO_ROOT. Falls back to find outside a git checkout.
+go_files() {
+  local glob=$1
+  if git -C "$REPO_ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git -C "$REPO_ROOT" ls-files --cached --others --exclude-standard -- "$glob" |
+      while IFS= read -r f; do [ -f "$REPO_ROOT/$f" ] && printf '%s\n' "$f"; done
+  else
+    (cd "$REPO_ROOT" && find . -path ./.cache -prune -o -path ./dist -prune -o \
+      -type f -name "$glob" -print | sed 's|^\./||')
+  fi
+}
+
+# now_s: seconds since the epoch (for step timings).
+now_s() { date +%s; }

@@ -22,8 +22,9 @@ rm -f dist/main dist/function.zip
 # CGO_ENABLED=0: FC's go1 runtime gives no guarantee about the libc, so the
 # binary must not need one. -trimpath keeps build paths out of the binary and
 # its panics; -s -w drop symbol and DWARF tables the function never reads.
+# -tags fconly leaves the CLI and the emulators out (see main.go).
 CGO_ENABLED=0 GOOS=linux GOARCH=amd64 \
-	go build -trimpath -ldflags='-s -w' -o dist/main .
+	go build -trimpath -tags fconly -ldflags='-s -w' -o dist/main .
 
 # mkzip runs on the build machine, so it is built for the host, not for FC.
 GOOS= GOARCH= CGO_ENABLED=0 go run ./internal/tools/mkzip -o dist/function.zip -mode 0755 dist/main

@@ -2,6 +2,10 @@
 // FC_RUNTIME_API is set) and, otherwise, a CLI: `local` runs the function
 // against embedded emulators, `detach` runs it from a terminal against the
 // real cloud.
+//
+// build.sh builds the deployed binary with -tags fconly, which leaves the
+// CLI and the emulators out: they are never used on FC, and their package
+// initialisation would only add to every cold start.
 package main
 
 import (
@@ -10,7 +14,6 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 
 	"github.com/eni-detach/eni-detach/internal/app"
-	"github.com/eni-detach/eni-detach/internal/cli"
 )
 
 func main() {
@@ -21,5 +24,5 @@ func main() {
 		fc.Start(h.Invoke)
 		return
 	}
-	os.Exit(cli.Run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(runCLI(os.Args[1:]))
 }

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -457,15 +458,42 @@ func TestSchemaEnumsMatchGo(t *testing.T) {
 		}
 	})
 	t.Run("id patterns", func(t *testing.T) {
-		for name, want := range map[string]string{
-			"regionId": regionIDPattern.String(), "networkInterfaceId": eniIDPattern.String(),
-			"instanceId": instanceIDPattern.String(), "trunkNetworkInstanceId": eniIDPattern.String(),
+		for name, valid := range map[string]func(string) bool{
+			"regionId": ValidRegionID, "networkInterfaceId": ValidENIID,
+			"instanceId": ValidInstanceID, "trunkNetworkInstanceId": ValidENIID,
 		} {
-			if got := prop(result, name)["pattern"]; got != want {
-				t.Errorf("schema %s pattern %v, the code validates with %s", name, got, want)
-			}
+			samePattern(t, name, prop(result, name)["pattern"], valid)
 		}
 	})
+}
+
+// idSamples probe the edges of the id rules.
+var idSamples = []string{
+	"", "eni-", "eni-a", "eni-a1b2", "eni-A1", "eni-a_1", "eni-" + strings.Repeat("a", 60), "eni-" + strings.Repeat("a", 61),
+	"i-", "i-a", "i-bp1xyz", "i-Bp1", "i-a-b", "i-" + strings.Repeat("9", 60), "i-" + strings.Repeat("9", 61), "eni-i-a",
+	"cn-hangzhou", "ap-southeast-1", "cn-shanghai-finance-1", "cn-a-b-c-d", "cn-a-b-c-d-e", "c-hangzhou", "cn-",
+	"cn--x", "1n-x", "cn-Hangzhou", "hangzhou", "cn_hangzhou", "cn-hangzhou ",
+}
+
+// samePattern checks that the schema's pattern and the Go validator agree
+// on every sample: the code validates by hand, the schema by regexp.
+func samePattern(t *testing.T, name string, pattern any, valid func(string) bool) {
+	t.Helper()
+	ps, ok := pattern.(string)
+	if !ok {
+		t.Errorf("schema %s has no pattern", name)
+		return
+	}
+	re, err := regexp.Compile(ps)
+	if err != nil {
+		t.Errorf("schema %s pattern %q: %v", name, ps, err)
+		return
+	}
+	for _, s := range idSamples {
+		if re.MatchString(s) != valid(s) {
+			t.Errorf("schema %s pattern %q and the code disagree on %q (code says %v)", name, ps, s, valid(s))
+		}
+	}
 }
 
 // TestRequestSchemaMatchesGo: the request schema has exactly the fields
@@ -485,13 +513,11 @@ func TestRequestSchemaMatchesGo(t *testing.T) {
 	if got := slices.Sorted(maps.Keys(props)); !slices.Equal(got, parsed) {
 		t.Fatalf("schema properties %v, the parser reads %v", got, parsed)
 	}
-	for name, want := range map[string]string{
-		"RegionId": regionIDPattern.String(), "NetworkInterfaceId": eniIDPattern.String(),
-		"InstanceId": instanceIDPattern.String(), "TrunkNetworkInstanceId": eniIDPattern.String(),
+	for name, valid := range map[string]func(string) bool{
+		"RegionId": ValidRegionID, "NetworkInterfaceId": ValidENIID,
+		"InstanceId": ValidInstanceID, "TrunkNetworkInstanceId": ValidENIID,
 	} {
-		if got := props[name].(map[string]any)["pattern"]; got != want {
-			t.Errorf("schema %s pattern %v, the code validates with %s", name, got, want)
-		}
+		samePattern(t, name, props[name].(map[string]any)["pattern"], valid)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -87,7 +86,23 @@ func (e *Error) Error() string {
 // Is makes errors.Is(err, ErrInvalidConfiguration) true.
 func (e *Error) Is(target error) bool { return target == ErrInvalidConfiguration }
 
-var busNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,126}$`)
+// validBusName checks EventBridge's bus name rule: letters, digits, '_',
+// '-', '.', at most 127, starting with a letter or digit. (Not a regular
+// expression: a counted repetition compiles at process start, which costs
+// cold-start time.)
+func validBusName(s string) bool {
+	if s == "" || len(s) > 127 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || (c != '_' && c != '-' && c != '.')) {
+			return false
+		}
+	}
+	return true
+}
 
 // Load reads the configuration through getenv (os.Getenv in production).
 // It always returns a usable Config (defaults where a value is bad) so the
@@ -101,7 +116,7 @@ func Load(getenv func(string) string) (Config, error) {
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
 
 	if v := get(EnvEventBusName); v != "" {
-		if !busNamePattern.MatchString(v) {
+		if !validBusName(v) {
 			bad(EnvEventBusName, "%q is not a bus name (letters, digits, '_', '-', '.', at most 127)", v)
 		} else {
 			c.EventBusName = v

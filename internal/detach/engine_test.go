@@ -276,3 +276,23 @@ func TestAttachingWaitsThenDetaches(t *testing.T) {
 		t.Fatalf("result %+v", r)
 	}
 }
+
+// TestReissueLooksFirst: when a re-issue falls due together with a poll,
+// the ENI is described first; one that became Available meanwhile is not
+// detached again (which ECS would refuse with InvalidEniState).
+func TestReissueLooksFirst(t *testing.T) {
+	env := testenv.StartECS(t, ecsemu.WithDetachDelay(250*time.Millisecond))
+	enis := env.Instance(t, "i-a1", 1)
+	p := testenv.FastPolicy()
+	p.Poll = detach.PollSchedule{First: 100 * time.Millisecond, Step: 100 * time.Millisecond, Max: time.Second}
+	p.RedetachAfter = 300 * time.Millisecond // due with the second poll (100 ms + 200 ms)
+	r := runOne(t, env, p, detach.Target{RegionID: region, NetworkInterfaceID: enis[0], Wait: true})
+	if r.Outcome != eventschema.OutcomeDetached || r.DetachAttempts != 1 {
+		t.Fatalf("result %+v %+v", r, r.Error)
+	}
+	for _, c := range env.Srv.CallsFor("DetachNetworkInterface") {
+		if c.Code != "" {
+			t.Fatalf("a refused detach: %+v", c)
+		}
+	}
+}

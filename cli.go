@@ -1,0 +1,11 @@
+//go:build !fconly
+
+package main
+
+import (
+	"os"
+
+	"github.com/eni-detach/eni-detach/internal/cli"
+)
+
+func runCLI(args []string) int { return cli.Run(args, os.Stdout, os.Stderr) }

@@ -84,6 +84,7 @@ type track struct {
 	instanceID  string // instance to detach from (observed)
 	accepted    int    // detach calls ECS accepted
 	followed    bool   // seen Detaching before any detach of ours
+	unanswered  bool   // a detach call got no answer (timeout, reset): ECS may have applied it
 	reissues    int
 	lastDetach  time.Time // last accepted detach, or first seen Detaching
 	dueAt       time.Time
@@ -363,8 +364,10 @@ func (r *run) decide(t *track, e *ecsapi.ENI, now time.Time) {
 	case eventschema.StatusAvailable:
 		// Seen Detaching first (a duplicate delivery following the first
 		// one's detach) counts as Detached too: both deliveries then
-		// report the same outcome.
-		if t.accepted > 0 || t.followed {
+		// report the same outcome. So does a detach whose answer was lost
+		// and whose retry found the ENI already Available: it was InUse
+		// before that call, so AlreadyDetached would be wrong (SPEC §4).
+		if t.accepted > 0 || t.followed || t.unanswered {
 			r.done(t, eventschema.OutcomeDetached, nil)
 		} else {
 			r.done(t, eventschema.OutcomeAlreadyDetached, nil)
@@ -449,7 +452,9 @@ func (r *run) loop() {
 		if !now.Before(r.waitUntil) {
 			return
 		}
-		if !now.Before(r.nextPoll()) || len(r.active(phaseRecheck)) > 0 {
+		// A re-issue is decided on a fresh look: the ENI may have become
+		// Available since the last poll.
+		if !now.Before(r.nextPoll()) || len(r.active(phaseRecheck)) > 0 || r.reissueDue(now) {
 			if ts := r.active(phaseRecheck, phaseAttachWait, phaseDetaching); len(ts) > 0 {
 				r.describe(ts)
 				r.pollN++
@@ -480,6 +485,17 @@ func (r *run) nextWake(now time.Time) time.Time {
 		}
 	}
 	return wake
+}
+
+// reissueDue reports whether some ENI has been Detaching for RedetachAfter
+// and may still be re-issued.
+func (r *run) reissueDue(now time.Time) bool {
+	for _, t := range r.active(phaseDetaching) {
+		if t.reissues < r.p.MaxReissues && !now.Before(t.lastDetach.Add(r.p.RedetachAfter)) {
+			return true
+		}
+	}
+	return false
 }
 
 // markStuck schedules a re-issue for ENIs Detaching for RedetachAfter: the
@@ -556,6 +572,10 @@ func (r *run) applyDetach(d detachDone) {
 		t.res.DetachAttempts++
 		if a.requestID != "" {
 			t.res.RequestIDs = append(t.res.RequestIDs, a.requestID)
+		}
+		var e *ecsapi.Error
+		if errors.As(a.err, &e) && e.Kind == ecsapi.KindTransport {
+			t.unanswered = true
 		}
 	}
 	last := d.attempts[len(d.attempts)-1]

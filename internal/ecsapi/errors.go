@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -56,14 +57,25 @@ func (e *Error) Error() string {
 // quote the whole signed request URL (AccessKeyId, SecurityToken, Signature).
 var signedURL = regexp.MustCompile(`(https?://[^\s"?]+)\?[^\s"]*`)
 
+// stringToSign matches ECS's echo of its string to sign in
+// SignatureDoesNotMatch / IncompleteSignature messages: the whole canonical
+// request, SecurityToken included, percent-encoded twice.
+var stringToSign = regexp.MustCompile(`(?is)(string to sign is:).*`)
+
 const maxMessage = 512
 
-// sanitize removes query strings and every secret from third-party text.
+// sanitize removes query strings, strings to sign and every secret (as is
+// or percent-encoded once or twice) from third-party text.
 func sanitize(s string, secrets []string) string {
 	s = signedURL.ReplaceAllString(s, "$1?[redacted]")
+	s = stringToSign.ReplaceAllString(s, "$1 [redacted]")
 	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "[redacted]")
+		if sec == "" {
+			continue
+		}
+		once := url.QueryEscape(sec)
+		for _, form := range []string{url.QueryEscape(once), once, sec} {
+			s = strings.ReplaceAll(s, form, "[redacted]")
 		}
 	}
 	if len(s) > maxMessage {

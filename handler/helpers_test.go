@@ -1,10 +1,8 @@
 package handler_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,28 +18,10 @@ import (
 	"github.com/eni-detach/eni-detach/internal/testenv"
 )
 
-// syncBuffer collects log lines from concurrent invocations.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type fixture struct {
 	ecs  *testenv.ECS
 	h    *handler.Handler
-	logs *syncBuffer
+	logs *testenv.LogBuffer
 	cfg  config.Config
 }
 
@@ -56,7 +36,7 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 func newFixtureWith(t *testing.T, ecsOpts []ecsemu.Option, opts ...option) *fixture {
 	t.Helper()
 	env := testenv.StartECS(t, ecsOpts...)
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	d := handler.Deps{
 		Config: config.Default(),
 		ECS:    env.Factory,
@@ -108,4 +88,6 @@ func asResponse(t *testing.T, out any) eventschema.Response {
 	return resp
 }
 
-func zerologTo(w *syncBuffer) zerolog.Logger { return zerolog.New(w).With().Timestamp().Logger() }
+func zerologTo(w *testenv.LogBuffer) zerolog.Logger {
+	return zerolog.New(w).With().Timestamp().Logger()
+}

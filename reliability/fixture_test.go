@@ -1,13 +1,11 @@
 package reliability_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,24 +28,6 @@ const (
 	functionName = "eni-detach"
 )
 
-// syncBuffer collects log lines from concurrent invocations.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // opts shape one env. The zero value is the production wiring pointed at
 // the emulators, with testenv.FastPolicy and a bus.
 type opts struct {
@@ -66,13 +46,13 @@ type env struct {
 	ecs   *testenv.ECS
 	eb    *testenv.EventBridge
 	h     *handler.Handler
-	logs  *syncBuffer
+	logs  *testenv.LogBuffer
 	creds creds.Credentials
 }
 
 func newEnv(t *testing.T, o opts) *env {
 	t.Helper()
-	e := &env{ecs: testenv.StartECS(t, o.ecsOpts...), logs: &syncBuffer{}}
+	e := &env{ecs: testenv.StartECS(t, o.ecsOpts...), logs: &testenv.LogBuffer{}}
 	e.creds = e.ecs.Creds
 	e.eb = testenv.StartEventBridge(t, e.creds)
 	e.h = e.handler(o)

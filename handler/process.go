@@ -77,17 +77,10 @@ func (h *Handler) process(ctx context.Context, inv invocation, items []eventsche
 	return resp
 }
 
-// target turns an actionable item into a detach target, resolving the
-// region: the request's, else the event's, else the function's own.
+// target turns an actionable item into a detach target.
 func (h *Handler) target(inv invocation, it eventschema.Item) (detach.Target, *eventschema.ValidationError) {
 	req := it.Request
-	region := req.RegionID
-	if region == "" {
-		region = it.EventRegion
-	}
-	if region == "" {
-		region = inv.region
-	}
+	region := regionFor(inv, it)
 	if region == "" {
 		return detach.Target{}, &eventschema.ValidationError{Fields: []eventschema.FieldError{{
 			Field: "RegionId", Problem: "is required when the function's region is unknown (FC_REGION unset)"}}}
@@ -106,16 +99,16 @@ func (h *Handler) target(inv invocation, it eventschema.Item) (detach.Target, *e
 	}, nil
 }
 
+// regionFor is the request's region, else the event's, else the
+// function's own (SPEC §2).
+func regionFor(inv invocation, it eventschema.Item) string {
+	return firstNonEmpty(it.Request.RegionID, it.EventRegion, inv.region)
+}
+
 // invalidItem is the result of a bad batch element: reported, never
 // published, and the other elements go on.
 func (h *Handler) invalidItem(inv invocation, it eventschema.Item) eventschema.Result {
-	region := it.Request.RegionID
-	if region == "" {
-		region = it.EventRegion
-	}
-	if region == "" {
-		region = inv.region
-	}
+	region := regionFor(inv, it)
 	now := time.Now()
 	return eventschema.Result{
 		StartedAt:          now,

@@ -6,6 +6,7 @@ package creds
 
 import (
 	"context"
+	"net/url"
 	"strings"
 )
 
@@ -56,4 +57,18 @@ func NewContext(ctx context.Context, c Credentials) context.Context {
 func FromContext(ctx context.Context) (Credentials, bool) {
 	c, ok := ctx.Value(ctxKey{}).(Credentials)
 	return c, ok
+}
+
+// Redact replaces every secret of c in s, as is and percent-encoded once
+// or twice (signed query strings and ECS's echo of its string to sign carry
+// the token encoded), with [REDACTED]. Every adapter runs third-party error
+// text through it before the text can reach a log, a result or an event.
+func (c Credentials) Redact(s string) string {
+	for _, sec := range c.Secrets() {
+		once := url.QueryEscape(sec)
+		for _, form := range []string{url.QueryEscape(once), once, sec} {
+			s = strings.ReplaceAll(s, form, "[REDACTED]")
+		}
+	}
+	return s
 }

@@ -140,7 +140,7 @@ func (c *client) do(ctx context.Context, region string, req requests.AcsRequest,
 	}
 	cl, err := ecs.NewClientWithOptions(region, cfg, cred)
 	if err != nil {
-		return &Error{Kind: KindClient, Code: CodeClient, Message: sanitize(err.Error(), c.creds.Secrets())}
+		return &Error{Kind: KindClient, Code: CodeClient, Message: sanitize(err.Error(), c.creds)}
 	}
 	if c.f.domain != "" {
 		cl.Domain = c.f.domain
@@ -148,7 +148,7 @@ func (c *client) do(ctx context.Context, region string, req requests.AcsRequest,
 	req.SetReadTimeout(timeout)
 	req.SetConnectTimeout(min(timeout, 3*time.Second))
 	if err := cl.DoAction(req, resp); err != nil {
-		return convert(callCtx, err, c.creds.Secrets())
+		return convert(callCtx, err, c.creds)
 	}
 	return nil
 }

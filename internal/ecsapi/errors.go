@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/url"
 	"regexp"
 	"strconv"
-	"strings"
 
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
+
+	"github.com/eni-detach/eni-detach/internal/creds"
 )
 
 // Kind says where an error came from.
@@ -64,20 +64,12 @@ var stringToSign = regexp.MustCompile(`(?is)(string to sign is:).*`)
 
 const maxMessage = 512
 
-// sanitize removes query strings, strings to sign and every secret (as is
-// or percent-encoded once or twice) from third-party text.
-func sanitize(s string, secrets []string) string {
-	s = signedURL.ReplaceAllString(s, "$1?[redacted]")
-	s = stringToSign.ReplaceAllString(s, "$1 [redacted]")
-	for _, sec := range secrets {
-		if sec == "" {
-			continue
-		}
-		once := url.QueryEscape(sec)
-		for _, form := range []string{url.QueryEscape(once), once, sec} {
-			s = strings.ReplaceAll(s, form, "[redacted]")
-		}
-	}
+// sanitize removes query strings, strings to sign and every secret of c
+// from third-party text.
+func sanitize(s string, c creds.Credentials) string {
+	s = signedURL.ReplaceAllString(s, "$1?[REDACTED]")
+	s = stringToSign.ReplaceAllString(s, "$1 [REDACTED]")
+	s = c.Redact(s)
 	if len(s) > maxMessage {
 		s = s[:maxMessage] + "…"
 	}
@@ -85,7 +77,7 @@ func sanitize(s string, secrets []string) string {
 }
 
 // convert maps whatever the SDK returned to *Error.
-func convert(ctx context.Context, err error, secrets []string) error {
+func convert(ctx context.Context, err error, c creds.Credentials) error {
 	if err == nil {
 		return nil
 	}
@@ -95,9 +87,9 @@ func convert(ctx context.Context, err error, secrets []string) error {
 		if code == "" {
 			// A non-JSON error body (a proxy's HTML page, say) has no code.
 			return &Error{Kind: KindTransport, Code: CodeBadResponse, HTTPStatus: se.HttpStatus(),
-				Message: sanitize("ECS answered HTTP "+strconv.Itoa(se.HttpStatus())+" without an error code", secrets)}
+				Message: sanitize("ECS answered HTTP "+strconv.Itoa(se.HttpStatus())+" without an error code", c)}
 		}
-		return &Error{Kind: KindServer, Code: code, Message: sanitize(se.Message(), secrets),
+		return &Error{Kind: KindServer, Code: code, Message: sanitize(se.Message(), c),
 			RequestID: se.RequestId(), HTTPStatus: se.HttpStatus()}
 	}
 	if ctx.Err() != nil || isTimeout(err) {
@@ -109,11 +101,11 @@ func convert(ctx context.Context, err error, secrets []string) error {
 			return &Error{Kind: KindTransport, Code: CodeBadResponse, Message: "ECS answered with a body that is not the expected JSON"}
 		}
 		if ce.OriginError() != nil {
-			return &Error{Kind: KindTransport, Code: CodeNetwork, Message: sanitize(ce.OriginError().Error(), secrets)}
+			return &Error{Kind: KindTransport, Code: CodeNetwork, Message: sanitize(ce.OriginError().Error(), c)}
 		}
-		return &Error{Kind: KindClient, Code: CodeClient, Message: sanitize(ce.ErrorCode()+": "+ce.Message(), secrets)}
+		return &Error{Kind: KindClient, Code: CodeClient, Message: sanitize(ce.ErrorCode()+": "+ce.Message(), c)}
 	}
-	return &Error{Kind: KindTransport, Code: CodeNetwork, Message: sanitize(err.Error(), secrets)}
+	return &Error{Kind: KindTransport, Code: CodeNetwork, Message: sanitize(err.Error(), c)}
 }
 
 func isTimeout(err error) bool {

@@ -131,14 +131,3 @@ func credentialCode(code string) bool {
 	}
 	return false
 }
-
-// redact removes every secret from s. Third-party error text is not
-// trusted to be free of them (a signed URL, an echoed header).
-func redact(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "[REDACTED]")
-		}
-	}
-	return s
-}

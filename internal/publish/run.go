@@ -17,13 +17,13 @@ import (
 
 // run is the state of one Publish call.
 type run struct {
-	p       *Publisher
-	ctx     context.Context
-	client  *eb.Client
-	ep      endpoint
-	events  []Event
-	secrets []string
-	rep     Report
+	p      *Publisher
+	ctx    context.Context
+	client *eb.Client
+	ep     endpoint
+	events []Event
+	creds  creds.Credentials // for redacting error text
+	rep    Report
 	// failed holds the final or latest failure per event index; an index
 	// is settled once it is published or permanently failed.
 	failed  map[int]Failure
@@ -35,7 +35,7 @@ type run struct {
 // EntryList and calls that failed transiently are retried (only the events
 // concerned) with jittered backoff while MaxAttempts and the deadline allow.
 func (p *Publisher) Publish(ctx context.Context, c creds.Credentials, region, accountID string, events []Event) (rep Report) {
-	r := &run{p: p, ctx: ctx, events: events, secrets: c.Secrets(),
+	r := &run{p: p, ctx: ctx, events: events, creds: c,
 		failed: map[int]Failure{}, settled: map[int]bool{}}
 	if len(events) == 0 {
 		return r.rep
@@ -131,7 +131,7 @@ func (r *run) send(batch []int, timeout time.Duration) (retry []int, fatal *call
 		if f.requestID != "" {
 			r.rep.RequestIDs = append(r.rep.RequestIDs, f.requestID)
 		}
-		msg := redact(f.message, r.secrets)
+		msg := r.creds.Redact(f.message)
 		for _, i := range batch {
 			fl := &Failure{EventID: r.events[i].ID, Code: f.code, Message: msg, Retryable: f.retryable}
 			if f.retryable {
@@ -172,7 +172,7 @@ func (r *run) send(batch []int, timeout time.Duration) (retry []int, fatal *call
 		default:
 			code := tea.StringValue(entry.ErrorCode)
 			fl := Failure{EventID: r.events[i].ID, Code: code,
-				Message: redact(tea.StringValue(entry.ErrorMessage), r.secrets), Retryable: retryableCode(code)}
+				Message: r.creds.Redact(tea.StringValue(entry.ErrorMessage)), Retryable: retryableCode(code)}
 			if fl.Retryable {
 				r.failed[i] = fl
 				retry = append(retry, i)
@@ -253,7 +253,7 @@ func (r *run) failRest(code, msg string, retryable bool) {
 		}
 		f, ok := r.failed[i]
 		if !ok || f.Code == "" {
-			f = Failure{EventID: e.ID, Code: code, Message: redact(msg, r.secrets), Retryable: retryable}
+			f = Failure{EventID: e.ID, Code: code, Message: r.creds.Redact(msg), Retryable: retryable}
 			if f.Code == "" {
 				f.Code, f.Message = CodeSDKError, "not sent"
 			}

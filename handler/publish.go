@@ -27,10 +27,7 @@ const publishReserve = 300 * time.Millisecond
 // bad batch elements (skip[i]), or when no bus is configured.
 func (h *Handler) publish(ctx context.Context, inv invocation, resp *eventschema.Response, skip []bool) {
 	lg := loggerFrom(ctx)
-	source := h.d.Config.EventSource
-	if source == "" {
-		source = eventschema.FunctionARN(inv.region, inv.accountID, inv.functionName)
-	}
+	source := h.eventSource(inv)
 	var events []publish.Event
 	for i, r := range resp.Results {
 		if skip[i] {

@@ -25,6 +25,7 @@ const (
 	EnvRedetachAfter       = "REDETACH_AFTER"
 	EnvDryRun              = "DRY_RUN"
 	EnvLogLevel            = "LOG_LEVEL"
+	EnvMaintenanceLead     = "MAINTENANCE_LEAD"
 )
 
 // Defaults.
@@ -35,6 +36,14 @@ const (
 	// MaxDetachTimeout is FC's longest function timeout: waiting longer
 	// than the function can live is always a mistake.
 	MaxDetachTimeout = 24 * time.Hour
+	// DefaultMaintenanceLead: act on a Scheduled system event when its work
+	// is due within this. Long enough for a few EventBridge delivery and FC
+	// async retries before the instance goes down, short enough that the
+	// ENIs are not cut off while the instance still serves.
+	DefaultMaintenanceLead = 10 * time.Minute
+	// MaxMaintenanceLead: a lead of more than a day brings back what the
+	// lead is for avoiding, ENIs detached days before the work.
+	MaxMaintenanceLead = 24 * time.Hour
 )
 
 // Config is the validated configuration.
@@ -54,11 +63,15 @@ type Config struct {
 	RedetachAfter       time.Duration
 	DryRun              bool
 	LogLevel            zerolog.Level
+	// MaintenanceLead: how far ahead of its notBefore a Scheduled or
+	// Inquiring system event is acted on; 0 acts on Executing only.
+	MaintenanceLead time.Duration
 }
 
 // Default returns the configuration of an empty environment.
 func Default() Config {
-	return Config{DetachTimeout: DefaultDetachTimeout, RedetachAfter: DefaultRedetachAfter, LogLevel: DefaultLogLevel}
+	return Config{DetachTimeout: DefaultDetachTimeout, RedetachAfter: DefaultRedetachAfter, LogLevel: DefaultLogLevel,
+		MaintenanceLead: DefaultMaintenanceLead}
 }
 
 // Problem is one invalid variable.
@@ -191,6 +204,17 @@ func Load(getenv func(string) string) (Config, error) {
 			c.LogLevel = lvl
 		}
 	}
+	if v := get(EnvMaintenanceLead); v != "" {
+		d, err := parseDuration(v)
+		switch {
+		case err != nil:
+			bad(EnvMaintenanceLead, "%v", err)
+		case d < 0 || d > MaxMaintenanceLead:
+			bad(EnvMaintenanceLead, "%s is out of range (0 to act on Executing events only, at most 24h)", v)
+		default:
+			c.MaintenanceLead = d
+		}
+	}
 	if len(e.Problems) > 0 {
 		return c, e
 	}
@@ -238,6 +262,7 @@ func (c Config) MarshalZerologObject(e *zerolog.Event) {
 		Dur("detach_timeout_ms", c.DetachTimeout).
 		Dur("redetach_after_ms", c.RedetachAfter).
 		Bool("dry_run", c.DryRun).
+		Dur("maintenance_lead_ms", c.MaintenanceLead).
 		Str("log_level", c.LogLevel.String())
 	if c.ECSEndpoint != nil {
 		e.Str("ecs_endpoint", c.ECSEndpoint.String())

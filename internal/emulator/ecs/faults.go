@@ -9,7 +9,7 @@ import (
 const (
 	FaultError    = "error"    // InjectError
 	FaultThrottle = "throttle" // Throttle
-	FaultQuota    = "quota"    // over a SetQuota limit
+	FaultQuota    = "quota"    // over a quota (SetQuota, PutQuota)
 	FaultLatency  = "latency"  // InjectLatency: the action ran, the answer came late
 	FaultHang     = "hang"     // InjectHang: no answer until the client gives up
 	FaultReset    = "reset"    // InjectReset: connection dropped, no answer
@@ -26,13 +26,6 @@ type fault struct {
 	message   string
 	delay     time.Duration
 	remaining int // <0: forever
-}
-
-type quota struct {
-	perWindow   int
-	window      time.Duration
-	windowStart time.Time
-	used        int
 }
 
 // knownMessages gives injected errors the real service's wording where the
@@ -113,37 +106,4 @@ func (s *Server) takeFault(action string) fault {
 		return *f
 	}
 	return fault{}
-}
-
-// SetQuota allows perWindow authenticated calls of action per window; more
-// get 400 Throttling.User. Windows are aligned to multiples of the window
-// length on the server clock, like ECS's per-minute windows, so a burst at
-// the end of one window and the start of the next can pass 2×perWindow.
-// perWindow <= 0 removes the quota.
-func (s *Server) SetQuota(action string, perWindow int, window time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if perWindow <= 0 || window <= 0 {
-		delete(s.quotas, action)
-		return
-	}
-	s.quotas[action] = &quota{perWindow: perWindow, window: window}
-}
-
-func (s *Server) checkQuota(action string) *apiError {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q, ok := s.quotas[action]
-	if !ok {
-		return nil
-	}
-	start := s.now().Truncate(q.window)
-	if !start.Equal(q.windowStart) {
-		q.windowStart, q.used = start, 0
-	}
-	if q.used >= q.perWindow {
-		return errThrottled()
-	}
-	q.used++
-	return nil
 }

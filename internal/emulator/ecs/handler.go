@@ -38,7 +38,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		aerr = s.authenticate(r.Method, params)
 	}
 	if aerr == nil {
-		if aerr = s.checkQuota(call.Action); aerr != nil {
+		if aerr = s.checkQuota(call.AccessKeyID, params["RegionId"], call.Action); aerr != nil {
 			call.Fault = FaultQuota
 		}
 	}

@@ -43,8 +43,10 @@ type Server struct {
 	tokens    map[string]string // security token → the AccessKeyId it belongs to
 	nonces    map[string]time.Time
 	faults    []*fault
-	quotas    map[string]*quota
-	calls     []Call
+	quotas    map[quotaScope]Quota
+	// quotaWindows counts calls per scope and window (QuotaStats).
+	quotaWindows map[windowKey]*QuotaWindow
+	calls        []Call
 
 	closeOnce sync.Once
 	closed    chan struct{} // releases hung requests
@@ -72,17 +74,18 @@ func WithDetachDelay(d time.Duration) Option { return func(s *Server) { s.detach
 // New returns a server that is only an http.Handler (see Start).
 func New(opts ...Option) *Server {
 	s := &Server{
-		now:         time.Now,
-		wallNow:     time.Now,
-		detachDelay: DefaultDetachDelay,
-		regions:     map[string]bool{DefaultRegion: true},
-		instances:   map[string]*instanceState{},
-		enis:        map[string]*eniState{},
-		creds:       map[string]*credEntry{},
-		tokens:      map[string]string{},
-		nonces:      map[string]time.Time{},
-		quotas:      map[string]*quota{},
-		closed:      make(chan struct{}),
+		now:          time.Now,
+		wallNow:      time.Now,
+		detachDelay:  DefaultDetachDelay,
+		regions:      map[string]bool{DefaultRegion: true},
+		instances:    map[string]*instanceState{},
+		enis:         map[string]*eniState{},
+		creds:        map[string]*credEntry{},
+		tokens:       map[string]string{},
+		nonces:       map[string]time.Time{},
+		quotas:       map[quotaScope]Quota{},
+		quotaWindows: map[windowKey]*QuotaWindow{},
+		closed:       make(chan struct{}),
 	}
 	_, _ = rand.Read(s.tokenSalt[:])
 	for _, o := range opts {

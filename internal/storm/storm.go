@@ -217,6 +217,9 @@ func (c Config) reportProgress(ctx context.Context, st *stack, q *asyncQueue, st
 			case <-ctx.Done():
 				return
 			}
+			if time.Now().Before(start) {
+				continue // still waiting for the window the storm starts in
+			}
 			available := 0
 			for _, e := range st.ecs.ENIs() {
 				if e.Type == ecsemu.ENISecondary && e.Status == ecsemu.ENIAvailable {

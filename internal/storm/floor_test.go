@@ -7,7 +7,7 @@ import (
 
 func TestFloor(t *testing.T) {
 	w0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC) // a window boundary for any window dividing a minute
-	at := func(d time.Duration) time.Time { return w0.Add(d) }
+	at := w0.Add
 	same := func(n, enis int, arrival time.Time) []FloorInstance {
 		out := make([]FloorInstance, n)
 		for i := range out {

@@ -7,7 +7,8 @@ import (
 	"strings"
 )
 
-// MaxPayloadBytes is the largest payload accepted (SPEC §2). FC itself caps
+// MaxPayloadBytes is the largest payload accepted (README, "What it
+// accepts"). FC itself caps
 // synchronous payloads at a few MiB; a detach request is a few hundred bytes,
 // so anything this big is a mistake or an attack.
 const MaxPayloadBytes = 1 << 20
@@ -43,8 +44,9 @@ type Recognition struct {
 	HTTP *HTTPTriggerEvent
 }
 
-// Recogniser turns raw payloads into work items (SPEC §2, in its order:
-// array, CloudEvent, HTTP trigger event, request object).
+// Recogniser turns raw payloads into work items, trying the forms in the
+// order of the README's "What it accepts" table: array, CloudEvent, HTTP
+// trigger event, request object.
 type Recogniser struct {
 	// OwnSource is EVENT_SOURCE: events from it are the product's own and
 	// are never acted on, whatever their type.
@@ -62,7 +64,7 @@ func (rc Recogniser) Recognise(payload []byte) (Recognition, error) {
 		// An HTTP request with an oversized body still deserves an HTTP
 		// answer (400), so look for the envelope before refusing.
 		if len(trimmed) > 0 && trimmed[0] == '{' {
-			if ev, ok, err := asHTTPEvent(trimmed); ok && err == nil {
+			if ev, ok := asHTTPEvent(trimmed); ok {
 				return Recognition{HTTP: ev}, nil
 			}
 		}
@@ -80,10 +82,7 @@ func (rc Recogniser) Recognise(payload []byte) (Recognition, error) {
 	case '[':
 		return rc.batch(trimmed)
 	case '{':
-		if ev, ok, err := asHTTPEvent(trimmed); ok {
-			if err != nil {
-				return Recognition{}, err
-			}
+		if ev, ok := asHTTPEvent(trimmed); ok {
 			return Recognition{HTTP: ev}, nil
 		}
 		item := rc.object(trimmed)

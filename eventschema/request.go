@@ -6,7 +6,8 @@ import (
 	"strings"
 )
 
-// Request is the request object of SPEC §2: what a console test, `s invoke`,
+// Request is the request object (README, "The request object"): what a
+// console test, `s invoke`,
 // a custom CloudEvent's data or an HTTP body names. Field names follow the
 // ECS API and are matched case-insensitively on input.
 type Request struct {
@@ -119,7 +120,7 @@ func ParseRequest(raw []byte) (Request, error) {
 // parseRequest is ParseRequest with the concrete error type, for callers
 // in this package that re-locate the fields.
 func parseRequest(raw []byte) (Request, *ValidationError) {
-	r, v := DecodeRequest(raw)
+	r, v := decodeRequest(raw)
 	if v != nil {
 		return Request{}, v
 	}
@@ -129,10 +130,10 @@ func parseRequest(raw []byte) (Request, *ValidationError) {
 	return r, nil
 }
 
-// DecodeRequest does the type checks only; Validate does the value checks.
+// decodeRequest does the type checks only; validate does the value checks.
 // Callers that merge in more fields (HTTP query parameters) decode first
 // and validate after.
-func DecodeRequest(raw []byte) (Request, *ValidationError) {
+func decodeRequest(raw []byte) (Request, *ValidationError) {
 	var obj map[string]json.RawMessage
 	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 || trimmed[0] != '{' {

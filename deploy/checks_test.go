@@ -25,7 +25,7 @@ import (
 // deploy never silently depends on a default; optional ones have a default
 // that is right for a deployed function.
 var (
-	requiredEnv = []string{"EVENT_BUS_NAME", "ENI_TAG_SELECTOR", "DETACH_TIMEOUT", "REDETACH_AFTER", "DRY_RUN", "LOG_LEVEL"}
+	requiredEnv = []string{"EVENT_BUS_NAME", "ENI_TAG_SELECTOR", "DETACH_TIMEOUT", "REDETACH_AFTER", "DRY_RUN", "LOG_LEVEL", "MAINTENANCE_LEAD"}
 	optionalEnv = []string{"EVENT_SOURCE", "ECS_ENDPOINT", "EVENTBRIDGE_ENDPOINT"}
 )
 
@@ -124,6 +124,11 @@ func checkEnv(env map[string]any) (time.Duration, []error) {
 	detach, redetach := duration("DETACH_TIMEOUT"), duration("REDETACH_AFTER")
 	if detach > 0 && redetach >= detach {
 		fail("environmentVariables.REDETACH_AFTER: %v is not shorter than DETACH_TIMEOUT %v: a stuck detach would never be re-issued", redetach, detach)
+	}
+	if s, ok := str["MAINTENANCE_LEAD"]; ok {
+		if d, err := time.ParseDuration(s); err != nil || d < 0 || d > 24*time.Hour {
+			fail("environmentVariables.MAINTENANCE_LEAD: %q is not a duration from 0 to 24h such as 10m", s)
+		}
 	}
 	if s, ok := str["DRY_RUN"]; ok {
 		if _, err := strconv.ParseBool(s); err != nil {
@@ -402,6 +407,8 @@ func TestBrokenSYAMLFailsChecks(t *testing.T) {
 		{"env var missing", func(p map[string]any) { delete(env(p), "LOG_LEVEL") }, "environmentVariables.LOG_LEVEL: missing"},
 		{"env var misspelt", func(p map[string]any) { env(p)["DETACH_TIMOUT"] = "120s" }, "DETACH_TIMOUT: not a variable of SPEC"},
 		{"env value not a string", func(p map[string]any) { env(p)["DRY_RUN"] = false }, "DRY_RUN: false is not a string"},
+		{"MAINTENANCE_LEAD negative", func(p map[string]any) { env(p)["MAINTENANCE_LEAD"] = "-5m" }, "MAINTENANCE_LEAD: \"-5m\""},
+		{"MAINTENANCE_LEAD days", func(p map[string]any) { env(p)["MAINTENANCE_LEAD"] = "72h" }, "MAINTENANCE_LEAD: \"72h\""},
 		{"DRY_RUN not a boolean", func(p map[string]any) { env(p)["DRY_RUN"] = "maybe" }, "DRY_RUN: \"maybe\" is not a boolean"},
 		{"LOG_LEVEL unknown", func(p map[string]any) { env(p)["LOG_LEVEL"] = "verbose" }, "LOG_LEVEL: \"verbose\""},
 		{"EVENT_SOURCE empty", func(p map[string]any) { env(p)["EVENT_SOURCE"] = "" }, "EVENT_SOURCE: empty"},

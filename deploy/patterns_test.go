@@ -23,17 +23,26 @@ const customRule = "custom-request-rule"
 // trigger or the custom-bus rule) that matches it, or "" for none. Exactly
 // one match matters: two matching rules would invoke the function twice.
 var fixtureRoutes = map[string]string{
-	"preemptible-interruption.json":     "ecs-preemptible",
-	"statechange-stopping.json":         "ecs-stop",
-	"statechange-stopped.json":          "ecs-stop",
-	"maintenance-scheduled.json":        "ecs-system-event",
-	"maintenance-executing.json":        "ecs-system-event",
-	"failure-executing.json":            "ecs-system-event",
-	"ignored-statechange-running.json":  "",
-	"ignored-maintenance-executed.json": "",
-	"ignored-disk-event.json":           "",
-	"ignored-followup.json":             "",
-	"custom-request.json":               customRule,
+	"preemptible-interruption.json":        "ecs-preemptible",
+	"statechange-stopping.json":            "ecs-stop",
+	"statechange-stopped.json":             "ecs-stop",
+	"maintenance-scheduled-near.json":      "ecs-system-maintenance",
+	"maintenance-inquiring.json":           "ecs-system-maintenance",
+	"maintenance-executing.json":           "ecs-system-maintenance",
+	"maintenance-reboot-isolate-disk.json": "ecs-system-maintenance",
+	"failure-executing.json":               "ecs-system-failure",
+	"instance-failure-reboot.json":         "ecs-system-failure",
+	// Delivered (a rule cannot compare notBefore with the clock), then
+	// ignored by the function: "acting when it executes".
+	"ignored-maintenance-scheduled-far.json":        "ecs-system-maintenance",
+	"ignored-statechange-running.json":              "",
+	"ignored-maintenance-executed.json":             "",
+	"ignored-maintenance-isolate-error-disk.json":   "",
+	"ignored-maintenance-reinit-error-disk.json":    "",
+	"ignored-maintenance-clean-released-disks.json": "",
+	"ignored-disk-event.json":                       "",
+	"ignored-followup.json":                         "",
+	"custom-request.json":                           customRule,
 }
 
 // batchFixtures hold several events as event-streaming delivers them.

@@ -2,15 +2,14 @@ package eventschema
 
 import (
 	"encoding/json"
-	"strings"
+	"slices"
+	"time"
 )
 
-// ECS system event types this product acts on (SPEC §2).
+// ECS event types acted on besides the system events of SystemEventTypes.
 const (
 	TypeECSPreemptibleInterruption = "ecs:Instance:PreemptibleInstanceInterruption"
 	TypeECSStateChange             = "ecs:Instance:StateChange"
-	TypePrefixECSMaintenance       = "ecs:Instance:SystemMaintenance."
-	TypePrefixECSFailure           = "ecs:Instance:SystemFailure."
 )
 
 // ECSStateChangeData is the data of ecs:Instance:StateChange.
@@ -26,7 +25,8 @@ type ECSPreemptibleData struct {
 	Action     string `json:"action,omitempty"`
 }
 
-// ECSSystemEventData is the data of SystemMaintenance.* / SystemFailure.*.
+// ECSSystemEventData is the data of the system events (SystemMaintenance.*,
+// SystemFailure.*, InstanceFailure.*).
 type ECSSystemEventData struct {
 	EventID           string `json:"eventId,omitempty"`
 	PublishTime       string `json:"publishTime,omitempty"`
@@ -48,7 +48,9 @@ type ecsDecision struct {
 	err        *ValidationError
 }
 
-func decideECS(ev CloudEvent) ecsDecision {
+// decideECS applies the ECS event table of the README ("ECS system
+// events"); now and lead (MAINTENANCE_LEAD) place a Scheduled system event.
+func decideECS(ev CloudEvent, now time.Time, lead time.Duration) ecsDecision {
 	switch {
 	case ev.Type == TypeECSPreemptibleInterruption:
 		var d ECSPreemptibleData
@@ -67,17 +69,17 @@ func decideECS(ev CloudEvent) ecsDecision {
 		default:
 			return ecsDecision{ignored: "instance state " + quote(d.State) + " is not Stopping or Stopped"}
 		}
-	case strings.HasPrefix(ev.Type, TypePrefixECSMaintenance), strings.HasPrefix(ev.Type, TypePrefixECSFailure):
+	case slices.Contains(instanceDownTypes, ev.Type):
 		var d ECSSystemEventData
 		if err := decodeData(ev.Data, &d); err != nil {
 			return ecsDecision{err: invalid("data", err.Error())}
 		}
-		switch d.EventStatus {
-		case "Scheduled", "Executing":
-			return requireInstance(d.InstanceID, "data.instanceId")
-		default:
-			return ecsDecision{ignored: "system event status " + quote(d.EventStatus) + " is not Scheduled or Executing"}
+		if reason := systemEventDecision(ev.Type, d, now, lead); reason != "" {
+			return ecsDecision{ignored: reason}
 		}
+		return requireInstance(d.InstanceID, "data.instanceId")
+	case slices.Contains(diskOnlyTypes, ev.Type):
+		return ecsDecision{ignored: "system event " + quote(ev.Type) + " touches only a disk; the instance keeps running"}
 	default:
 		return ecsDecision{ignored: "ECS event type " + quote(ev.Type) + " is not one this function acts on"}
 	}

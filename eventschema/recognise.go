@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 )
 
-// MaxPayloadBytes is the largest payload accepted (README, "What it
-// accepts"). FC itself caps
+// MaxPayloadBytes is the largest payload accepted. FC itself caps
 // synchronous payloads at a few MiB; a detach request is a few hundred bytes,
 // so anything this big is a mistake or an attack.
 const MaxPayloadBytes = 1 << 20
@@ -44,21 +44,39 @@ type Recognition struct {
 	HTTP *HTTPTriggerEvent
 }
 
-// Recogniser turns raw payloads into work items, trying the forms in the
-// order of the README's "What it accepts" table: array, CloudEvent, HTTP
-// trigger event, request object.
+// Recogniser turns raw payloads into work items (README "What it accepts",
+// in its order: array, CloudEvent, HTTP trigger event, request object).
+// It is a value: the handler sets OwnSource per invocation on a copy.
 type Recogniser struct {
-	// OwnSource is EVENT_SOURCE: events from it are the product's own and
-	// are never acted on, whatever their type.
+	// OwnSource is the follow-up events' source (EVENT_SOURCE, or the
+	// function's ARN when that is unset): events from it are the product's
+	// own and are never acted on, whatever their type. Empty compares with
+	// nothing.
 	OwnSource string
+	// MaintenanceLead is MAINTENANCE_LEAD: a Scheduled or Inquiring system
+	// event is acted on when its notBefore is at most this far ahead. Zero
+	// (or less) acts on Executing system events only.
+	MaintenanceLead time.Duration
+	// Now is the clock notBefore is compared with; nil means time.Now.
+	Now func() time.Time
 	// MaxBatch bounds the number of batch elements (DefaultMaxBatch if 0).
 	MaxBatch int
+}
+
+func (rc Recogniser) now() time.Time {
+	if rc.Now != nil {
+		return rc.Now()
+	}
+	return time.Now()
 }
 
 // Recognise classifies a payload. The error is a *ValidationError when the
 // payload as a whole is unusable; per-element problems of a batch are in
 // the items instead.
 func (rc Recogniser) Recognise(payload []byte) (Recognition, error) {
+	// One reading of the clock for the whole payload: the elements of a
+	// batch are judged at the same instant.
+	now := rc.now()
 	trimmed := bytes.TrimSpace(payload)
 	if len(payload) > MaxPayloadBytes {
 		// An HTTP request with an oversized body still deserves an HTTP
@@ -80,12 +98,12 @@ func (rc Recogniser) Recognise(payload []byte) (Recognition, error) {
 	}
 	switch trimmed[0] {
 	case '[':
-		return rc.batch(trimmed)
+		return rc.batch(trimmed, now)
 	case '{':
 		if ev, ok := asHTTPEvent(trimmed); ok {
 			return Recognition{HTTP: ev}, nil
 		}
-		item := rc.object(trimmed)
+		item := rc.object(trimmed, now)
 		if item.Err != nil {
 			return Recognition{}, item.Err
 		}
@@ -95,7 +113,7 @@ func (rc Recogniser) Recognise(payload []byte) (Recognition, error) {
 	}
 }
 
-func (rc Recogniser) batch(raw []byte) (Recognition, error) {
+func (rc Recogniser) batch(raw []byte, now time.Time) (Recognition, error) {
 	var elems []json.RawMessage
 	if err := json.Unmarshal(raw, &elems); err != nil {
 		return Recognition{}, invalid("", "the batch is not a JSON array: "+jsonProblem(err))
@@ -117,7 +135,7 @@ func (rc Recogniser) batch(raw []byte) (Recognition, error) {
 		if len(el) == 0 || el[0] != '{' {
 			item = Item{Trigger: Trigger{Kind: TriggerDirect}, Err: invalid("", "a batch element must be an object or a JSON string holding one")}
 		} else {
-			item = rc.object(el)
+			item = rc.object(el, now)
 		}
 		if item.Err != nil {
 			item.Err = prefixFields(item.Err, fmt.Sprintf("[%d]", i))
@@ -128,18 +146,18 @@ func (rc Recogniser) batch(raw []byte) (Recognition, error) {
 }
 
 // object recognises a CloudEvent or a bare request object.
-func (rc Recogniser) object(raw []byte) Item {
+func (rc Recogniser) object(raw []byte, now time.Time) Item {
 	var probe struct {
 		SpecVersion *string `json:"specversion"`
 	}
 	if err := json.Unmarshal(raw, &probe); err == nil && probe.SpecVersion != nil {
-		return rc.cloudEvent(raw)
+		return rc.cloudEvent(raw, now)
 	}
 	req, v := parseRequest(raw)
 	return Item{Trigger: Trigger{Kind: TriggerDirect}, Request: req, Err: v}
 }
 
-func (rc Recogniser) cloudEvent(raw []byte) Item {
+func (rc Recogniser) cloudEvent(raw []byte, now time.Time) Item {
 	var ev CloudEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return Item{Trigger: Trigger{Kind: TriggerEventBridge}, Err: invalid("", "the CloudEvent envelope is malformed: "+jsonProblem(err))}
@@ -167,9 +185,9 @@ func (rc Recogniser) cloudEvent(raw []byte) Item {
 	case strings.HasPrefix(ev.Type, FollowUpTypePrefix):
 		item.Ignored = "event type " + quote(ev.Type) + " is this function's own follow-up event"
 	case rc.OwnSource != "" && ev.Source == rc.OwnSource:
-		item.Ignored = "event source " + quote(ev.Source) + " is this function's own EVENT_SOURCE"
+		item.Ignored = "event source " + quote(ev.Source) + " is this function's own (the source of its follow-up events: EVENT_SOURCE, default the function's ARN)"
 	case ev.Source == SourceECS:
-		d := decideECS(ev)
+		d := decideECS(ev, now, rc.MaintenanceLead)
 		switch {
 		case d.err != nil:
 			item.Err = d.err

@@ -64,7 +64,8 @@ func detachedIDs(srv *ecsemu.Server) []string {
 func TestECSEventsDetachExactlyTheEligibleSecondaries(t *testing.T) {
 	sel, _ := config.ParseTagSelector("eni-detach=enabled")
 	for _, file := range []string{"preemptible-interruption.json", "statechange-stopping.json", "statechange-stopped.json",
-		"maintenance-scheduled.json", "maintenance-executing.json", "failure-executing.json"} {
+		"maintenance-scheduled-near.json", "maintenance-inquiring.json", "maintenance-executing.json",
+		"maintenance-reboot-isolate-disk.json", "failure-executing.json", "instance-failure-reboot.json"} {
 		for _, withSelector := range []bool{false, true} {
 			name := file
 			if withSelector {
@@ -124,8 +125,17 @@ func TestECSEventsDetachExactlyTheEligibleSecondaries(t *testing.T) {
 }
 
 func TestIgnoredEventsMakeNoWriteCall(t *testing.T) {
-	for _, file := range []string{"ignored-statechange-running.json", "ignored-maintenance-executed.json",
-		"ignored-disk-event.json", "ignored-followup.json"} {
+	for file, reason := range map[string]string{
+		"ignored-statechange-running.json":  `instance state "Running"`,
+		"ignored-maintenance-executed.json": `has status "Executed"`,
+		"ignored-maintenance-scheduled-far.json": `is Scheduled with notBefore "2099-10-18T16:00:00Z", ` +
+			"more than MAINTENANCE_LEAD 10m0s ahead: acting when it executes",
+		"ignored-maintenance-isolate-error-disk.json":   "touches only a disk",
+		"ignored-maintenance-reinit-error-disk.json":    "touches only a disk",
+		"ignored-maintenance-clean-released-disks.json": "touches only a disk",
+		"ignored-disk-event.json":                       "is not one this function acts on",
+		"ignored-followup.json":                         "own follow-up event",
+	} {
 		t.Run(file, func(t *testing.T) {
 			f := newFixture(t)
 			seedFixtureInstance(t, f.ecs.Srv)
@@ -133,8 +143,8 @@ func TestIgnoredEventsMakeNoWriteCall(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if resp.Ignored == "" || len(resp.Results) != 0 || resp.Error != nil {
-				t.Fatalf("response %+v", resp)
+			if !strings.Contains(resp.Ignored, reason) || len(resp.Results) != 0 || resp.Error != nil {
+				t.Fatalf("response %+v, want ignored with %q", resp, reason)
 			}
 			if n := len(f.ecs.Srv.Calls()); n != 0 {
 				t.Fatalf("%d ECS calls for an ignored event", n)
@@ -301,4 +311,48 @@ func TestManyENIsOneDescribePerHundred(t *testing.T) {
 	}
 	t.Logf("150 ENIs: %d listing calls, %d detach calls, %d describe-by-id calls in %d ticks %v",
 		len(listing), len(env.Srv.CallsFor("DetachNetworkInterface")), len(byID), len(ticks), ticks)
+}
+
+// TestMaintenanceLeadFromConfig: the handler judges Scheduled system events
+// with the configured MAINTENANCE_LEAD against the current time.
+func TestMaintenanceLeadFromConfig(t *testing.T) {
+	scheduledIn := func(d time.Duration) string {
+		return `{"specversion":"1.0","id":"evt-lead","source":"acs.ecs","type":"ecs:Instance:SystemMaintenance.Stop",` +
+			`"aliyunregionid":"` + testenv.Region + `","data":{"instanceId":"` + fixtureInstance + `","eventStatus":"Scheduled",` +
+			`"notBefore":"` + time.Now().Add(d).UTC().Format(time.RFC3339) + `"}}`
+	}
+	tests := []struct {
+		name   string
+		lead   time.Duration
+		event  string
+		acted  bool
+		reason string
+	}{
+		{"due in 5m, lead 10m", 10 * time.Minute, scheduledIn(5 * time.Minute), true, ""},
+		{"due in 1h, lead 10m", 10 * time.Minute, scheduledIn(time.Hour), false, "more than MAINTENANCE_LEAD 10m0s ahead: acting when it executes"},
+		{"due in 1h, lead 2h", 2 * time.Hour, scheduledIn(time.Hour), true, ""},
+		{"due in 5m, lead 0", 0, scheduledIn(5 * time.Minute), false, "MAINTENANCE_LEAD is 0"},
+		{"near fixture, lead 0", 0, ecsFixture(t, "maintenance-scheduled-near.json"), false, "MAINTENANCE_LEAD is 0"},
+		{"executing, lead 0", 0, ecsFixture(t, "maintenance-executing.json"), true, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, func(d *handler.Deps) { d.Config.MaintenanceLead = tc.lead })
+			seedFixtureInstance(t, f.ecs.Srv)
+			resp, err := f.invoke(t, "r-lead", tc.event)
+			if err != nil {
+				t.Fatal(err)
+			}
+			detached := detachedIDs(f.ecs.Srv)
+			if tc.acted {
+				if len(resp.Results) != 3 || len(detached) != 3 {
+					t.Fatalf("want the 3 eligible ENIs detached, got %v, response %+v", detached, resp)
+				}
+				return
+			}
+			if len(resp.Results) != 0 || len(f.ecs.Srv.Calls()) != 0 || !strings.Contains(resp.Ignored, tc.reason) {
+				t.Fatalf("want ignored with %q and no ECS call; %d calls, response %+v", tc.reason, len(f.ecs.Srv.Calls()), resp)
+			}
+		})
+	}
 }

@@ -59,7 +59,7 @@ func New(d Deps) *Handler {
 	if d.Engine == nil {
 		d.Engine = &detach.Engine{Policy: detach.DefaultPolicy(d.Config)}
 	}
-	return &Handler{d: d, rc: eventschema.Recogniser{OwnSource: d.Config.EventSource}}
+	return &Handler{d: d, rc: eventschema.Recogniser{MaintenanceLead: d.Config.MaintenanceLead}}
 }
 
 // Config returns the configuration the handler runs with.
@@ -111,6 +111,18 @@ func (h *Handler) meta(ctx context.Context) invocation {
 	return inv
 }
 
+// eventSource is the source of this invocation's follow-up events:
+// EVENT_SOURCE, else the function's ARN, which is known only once FC has
+// named the function (or from FC_REGION / FC_ACCOUNT_ID /
+// FC_FUNCTION_NAME). The loop guard compares with the same value, so it
+// holds whether or not EVENT_SOURCE is set.
+func (h *Handler) eventSource(inv invocation) string {
+	if h.d.Config.EventSource != "" {
+		return h.d.Config.EventSource
+	}
+	return eventschema.FunctionARN(inv.region, inv.accountID, inv.functionName)
+}
+
 // Invoke is the FC handler: func(context.Context, []byte) (any, error).
 // The SDK passes []byte payloads through untouched and JSON-encodes the
 // returned value.
@@ -120,7 +132,9 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (any, error) {
 	ctx = lg.WithContext(ctx)
 	start := time.Now()
 
-	rec, recErr := h.rc.Recognise(payload)
+	rc := h.rc
+	rc.OwnSource = h.eventSource(inv)
+	rec, recErr := rc.Recognise(payload)
 	if rec.HTTP != nil {
 		resp := h.serveHTTP(ctx, inv, rec.HTTP)
 		lg.Info().Int("status_code", resp.StatusCode).Dur("duration_ms", time.Since(start)).Msg("http invocation done")

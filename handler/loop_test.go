@@ -1,11 +1,15 @@
 package handler_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
 	"github.com/eni-detach/eni-detach/eventschema"
 	"github.com/eni-detach/eni-detach/handler"
@@ -190,4 +194,67 @@ func eniNamed(t *testing.T, f *pubFixture, id string) ecsemu.ENI {
 	}
 	t.Fatalf("no ENI %s in the emulator", id)
 	return ecsemu.ENI{}
+}
+
+// TestEventFromDefaultSourceIsIgnored: with EVENT_SOURCE unset, the
+// follow-up events' source is the function's ARN, known per invocation
+// from the FC context (or FC_REGION / FC_ACCOUNT_ID / FC_FUNCTION_NAME);
+// an event from it is the function's own, whatever its type.
+func TestEventFromDefaultSourceIsIgnored(t *testing.T) {
+	const arn = "acs:fc:" + testenv.Region + ":1234567890123456:functions/eni-detach"
+	fallback := map[string]string{"FC_REGION": testenv.Region, "FC_ACCOUNT_ID": "1234567890123456", "FC_FUNCTION_NAME": "eni-detach"}
+	f := newPublishingFixture(t, func(d *handler.Deps) { d.Getenv = func(k string) string { return fallback[k] } })
+	if f.cfg.EventSource != "" {
+		t.Fatalf("EVENT_SOURCE %q: this test is about it being unset", f.cfg.EventSource)
+	}
+	eni := f.ecs.Instance(t, "i-l4", 1)[0]
+	event := func(source string) string {
+		return `{"specversion":"1.0","id":"evt-1","source":"` + source + `","type":"ops:DetachRequested",` +
+			`"datacontenttype":"application/json","data":{"NetworkInterfaceId":"` + eni + `"}}`
+	}
+	// invokeAs runs one invocation for the named function; "" leaves the
+	// function out of the FC context, as a runtime that sends no
+	// x-fc-function-name / x-fc-region / x-fc-account-id would.
+	invokeAs := func(t *testing.T, function, requestID, payload string) eventschema.Response {
+		t.Helper()
+		c := f.ecs.Creds
+		fc := &fccontext.FcContext{RequestID: requestID, Credentials: fccontext.Credentials{
+			AccessKeyId: c.AccessKeyID, AccessKeySecret: c.AccessKeySecret, SecurityToken: c.SecurityToken}}
+		if function != "" {
+			fc.Region, fc.AccountId, fc.Function = testenv.Region, "1234567890123456", fccontext.Function{Name: function}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		out, err := f.h.Invoke(fccontext.NewContext(ctx, fc), []byte(payload))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return asResponse(t, out)
+	}
+	ignored := func(t *testing.T, resp eventschema.Response) {
+		t.Helper()
+		if n := len(f.ecs.Srv.Calls()); n != 0 || len(resp.Results) != 0 || !strings.Contains(resp.Ignored, `"`+arn+`" is this function's own`) {
+			t.Fatalf("%d ECS calls, response %+v", n, resp)
+		}
+		if n := len(f.eb.Srv.Calls()); n != 0 {
+			t.Fatalf("%d PutEvents calls", n)
+		}
+	}
+	t.Run("ARN from the FC context", func(t *testing.T) {
+		ignored(t, invokeAs(t, "eni-detach", "req-ctx", event(arn)))
+	})
+	t.Run("ARN from FC_REGION, FC_ACCOUNT_ID, FC_FUNCTION_NAME", func(t *testing.T) {
+		ignored(t, invokeAs(t, "", "req-env", event(arn)))
+	})
+	// Per invocation: for another function the same event is not its own.
+	t.Run("another function acts on it", func(t *testing.T) {
+		resp := invokeAs(t, "eni-detach-b", "req-other-fn", event(arn))
+		if len(resp.Results) != 1 || resp.Results[0].Outcome != eventschema.OutcomeDetached {
+			t.Fatalf("response %+v", resp)
+		}
+		evs := f.busEvents(t)
+		if len(evs) != 1 || evs[0].ev.Source != "acs:fc:"+testenv.Region+":1234567890123456:functions/eni-detach-b" {
+			t.Fatalf("follow-up events %+v", evs)
+		}
+	})
 }

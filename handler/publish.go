@@ -29,10 +29,7 @@ const publishReserve = 300 * time.Millisecond
 // published (bad batch elements), or when no bus is configured.
 func (h *Handler) publish(ctx context.Context, inv invocation, resp *eventschema.Response, slots []slot) {
 	lg := loggerFrom(ctx)
-	source := h.d.Config.EventSource
-	if source == "" {
-		source = eventschema.FunctionARN(inv.region, inv.accountID, inv.functionName)
-	}
+	source := h.eventSource(inv)
 	var events []eventschema.FollowUpEvent
 	for _, s := range slots {
 		if !s.publish {

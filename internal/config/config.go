@@ -27,6 +27,7 @@ const (
 	EnvRedetachAfter       = "REDETACH_AFTER"
 	EnvDryRun              = "DRY_RUN"
 	EnvLogLevel            = "LOG_LEVEL"
+	EnvMaintenanceLead     = "MAINTENANCE_LEAD"
 )
 
 // Defaults.
@@ -37,6 +38,14 @@ const (
 	// MaxDetachTimeout is FC's longest function timeout: waiting longer
 	// than the function can live is always a mistake.
 	MaxDetachTimeout = 24 * time.Hour
+	// DefaultMaintenanceLead: act on a Scheduled system event when its work
+	// is due within this. Long enough for a few EventBridge delivery and FC
+	// async retries before the instance goes down, short enough that the
+	// ENIs are not cut off while the instance still serves.
+	DefaultMaintenanceLead = 10 * time.Minute
+	// MaxMaintenanceLead: a lead of more than a day brings back what the
+	// lead is for avoiding, ENIs detached days before the work.
+	MaxMaintenanceLead = 24 * time.Hour
 )
 
 // Config is the validated configuration.
@@ -56,6 +65,9 @@ type Config struct {
 	RedetachAfter       time.Duration
 	DryRun              bool
 	LogLevel            zerolog.Level
+	// MaintenanceLead: how far ahead of its notBefore a Scheduled or
+	// Inquiring system event is acted on; 0 acts on Executing only.
+	MaintenanceLead time.Duration
 
 	// rejected holds the raw value of every variable Load refused, by
 	// name, so that the start-up log shows it instead of the default the
@@ -65,7 +77,8 @@ type Config struct {
 
 // Default returns the configuration of an empty environment.
 func Default() Config {
-	return Config{DetachTimeout: DefaultDetachTimeout, RedetachAfter: DefaultRedetachAfter, LogLevel: DefaultLogLevel}
+	return Config{DetachTimeout: DefaultDetachTimeout, RedetachAfter: DefaultRedetachAfter, LogLevel: DefaultLogLevel,
+		MaintenanceLead: DefaultMaintenanceLead}
 }
 
 // Problem is one invalid variable.
@@ -165,6 +178,18 @@ var variables = []variable{
 		c.LogLevel = lvl
 		return nil
 	}, func(c Config, e *zerolog.Event) { e.Str("log_level", c.LogLevel.String()) }},
+
+	{EnvMaintenanceLead, func(c *Config, v string) error {
+		d, err := parseDuration(v)
+		switch {
+		case err != nil:
+			return err
+		case d < 0 || d > MaxMaintenanceLead:
+			return fmt.Errorf("%s is out of range (0 to act on Executing events only, at most 24h)", v)
+		}
+		c.MaintenanceLead = d
+		return nil
+	}, func(c Config, e *zerolog.Event) { e.Dur("maintenance_lead_ms", c.MaintenanceLead) }},
 }
 
 func endpointVar(field func(*Config) **url.URL) func(*Config, string) error {

@@ -111,3 +111,48 @@ func TestConfigLogFields(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadMaintenanceLead: a duration from 0 (Executing events only) to
+// 24h, default 10m; anything else names the variable and keeps the default.
+func TestLoadMaintenanceLead(t *testing.T) {
+	tests := []struct {
+		value   string
+		want    time.Duration
+		problem string // substring of the problem; "" = valid
+	}{
+		{"", 10 * time.Minute, ""},
+		{"0", 0, ""},
+		{"0s", 0, ""},
+		{"5m", 5 * time.Minute, ""},
+		{" 90 ", 90 * time.Second, ""},
+		{"24h", 24 * time.Hour, ""},
+		{"-1m", DefaultMaintenanceLead, "out of range"},
+		{"24h1s", DefaultMaintenanceLead, "out of range"},
+		{"soon", DefaultMaintenanceLead, "not a duration"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.value, func(t *testing.T) {
+			c, err := Load(env(map[string]string{EnvMaintenanceLead: tc.value}))
+			if c.MaintenanceLead != tc.want {
+				t.Errorf("MaintenanceLead %v, want %v", c.MaintenanceLead, tc.want)
+			}
+			if tc.problem == "" {
+				if err != nil {
+					t.Fatalf("unexpected error %v", err)
+				}
+				return
+			}
+			var ce *Error
+			if !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0].Var != EnvMaintenanceLead ||
+				!strings.Contains(ce.Problems[0].Problem, tc.problem) {
+				t.Fatalf("want one %s problem mentioning %q, got %v", EnvMaintenanceLead, tc.problem, err)
+			}
+		})
+	}
+	var b strings.Builder
+	lg := zerolog.New(&b)
+	lg.Info().Object("config", Default()).Send()
+	if !strings.Contains(b.String(), `"maintenance_lead_ms":600000`) {
+		t.Errorf("config log lacks the lead: %s", b.String())
+	}
+}

@@ -31,6 +31,10 @@ type Invocation struct {
 	AccountID    string
 	Memory       int
 	RetryCount   int
+	// WithoutFunctionInfo sends no x-fc-function-name, x-fc-region or
+	// x-fc-account-id (the SDK reads them as optional), so a function has
+	// to fall back on its FC_FUNCTION_NAME / FC_REGION / FC_ACCOUNT_ID.
+	WithoutFunctionInfo bool
 }
 
 // Result is how the child completed an invocation.
@@ -188,6 +192,9 @@ func (s *Server) resolve(inv Invocation) Invocation {
 	}
 	if inv.Memory == 0 {
 		inv.Memory = s.cfg.Memory
+	}
+	if inv.WithoutFunctionInfo {
+		inv.FunctionName, inv.Region, inv.AccountID = "", "", ""
 	}
 	return inv
 }

@@ -153,6 +153,35 @@ func TestNextCarriesInvocation(t *testing.T) {
 	}
 }
 
+// TestNextWithoutFunctionInfo: the optional function headers can be left
+// out; the required ones and the credentials are still sent.
+func TestNextWithoutFunctionInfo(t *testing.T) {
+	srv := newHarness(t, Config{Region: "cn-beijing", AccountID: "42", FunctionName: "fn"})
+	ctx := testCtx(t)
+	nexts := srv.next(ctx)
+	invoked := invokeAsync(ctx, srv.Server, Invocation{RequestID: "req-bare", Payload: []byte(`{}`), WithoutFunctionInfo: true,
+		Credentials: creds.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}})
+	got := <-nexts
+	if got.err != nil || got.status != http.StatusOK {
+		t.Fatalf("next: %d %v", got.status, got.err)
+	}
+	for _, k := range []string{"x-fc-function-name", "x-fc-region", "x-fc-account-id"} {
+		if v, ok := got.header[http.CanonicalHeaderKey(k)]; ok {
+			t.Errorf("%s sent: %q", k, v)
+		}
+	}
+	if got.header.Get("x-fc-request-id") != "req-bare" || got.header.Get("x-fc-access-key-id") != "ak" ||
+		got.header.Get("x-fc-function-deadline") == "" {
+		t.Errorf("headers %v", got.header)
+	}
+	if code := srv.post(t, "req-bare", "response", `{}`); code != http.StatusOK {
+		t.Fatalf("response post: %d", code)
+	}
+	if r := <-invoked; r.err != nil || r.res.Status != StatusResponse {
+		t.Fatalf("result %+v %v", r.res, r.err)
+	}
+}
+
 func TestCompletionKinds(t *testing.T) {
 	tests := []struct {
 		name, kind, body                 string

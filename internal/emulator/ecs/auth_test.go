@@ -16,7 +16,8 @@ import (
 	"github.com/eni-detach/eni-detach/internal/creds"
 )
 
-// The ECS signature page's published example, recomputed in NOTES.md.
+// The ECS signature page's published example (signature v1, HMAC-SHA1),
+// recomputed.
 func TestSignatureTestVector(t *testing.T) {
 	p := map[string]string{
 		"AccessKeyId":      "testid",

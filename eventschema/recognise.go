@@ -73,8 +73,8 @@ func (rc Recogniser) Recognise(payload []byte) (Recognition, error) {
 	}
 	if !json.Valid(trimmed) {
 		var probe any
-		err := json.Unmarshal(trimmed, &probe)
-		return Recognition{}, invalid("", "the payload is not valid JSON: "+jsonProblem(err))
+		err := json.Unmarshal(payload, &probe) // offsets count from the first byte sent
+		return Recognition{}, invalid("", "the payload is not JSON: "+notJSON(payload, err))
 	}
 	switch trimmed[0] {
 	case '[':

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// ECS system event types this product acts on (SPEC §2).
+// ECS system event types this product acts on (README "ECS system events").
 const (
 	TypeECSPreemptibleInterruption = "ecs:Instance:PreemptibleInstanceInterruption"
 	TypeECSStateChange             = "ecs:Instance:StateChange"

@@ -127,7 +127,7 @@ func TestParseHTTPBody(t *testing.T) {
 func TestHTTPBodyNotJSON(t *testing.T) {
 	ev := recogniseHTTP(t, httpEnvelope(t, "POST", `{"NetworkInterfaceId" "eni-a1"}`, false, map[string]string{"content-type": "application/json"}, nil))
 	_, verr := ParseHTTPBody(ev)
-	want := `body: the request is not JSON: unexpected "\"" at byte offset 22, in …"NetworkInterfaceId\" \"eni-a1\"}"`
+	want := `body: the request is not JSON: unexpected '"' at byte offset 22, near …NetworkInterfaceId" "eni-a1"}`
 	if verr == nil || !strings.Contains(verr.Error(), want) {
 		t.Fatalf("got %v, want it to contain %s", verr, want)
 	}

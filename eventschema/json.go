@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
+	"unicode"
 )
 
 // jsonProblem turns a decoder error into a short phrase without Go type
@@ -44,24 +44,19 @@ func sortFieldErrors(f []FieldError) {
 // offset (counted from 0) of the first byte that cannot be there, what
 // that byte is, and the text around it. Decoder wording such as "invalid
 // character 'o' in literal null (expecting 'u')" means little to a
-// caller who never meant to write null.
+// caller who never meant to write null. The excerpt is shown as it is
+// (not quoted), so that it reads the same inside a JSON answer.
 func notJSON(raw []byte, err error) string {
 	var syn *json.SyntaxError
 	if !errors.As(err, &syn) || len(raw) == 0 {
 		return jsonProblem(err)
 	}
-	// The decoder counts the offending byte as read.
-	at := int(syn.Offset) - 1
-	if at < 0 {
-		at = 0
-	}
 	if strings.HasPrefix(syn.Error(), "unexpected end") {
 		return fmt.Sprintf("it ends after %d bytes, before the JSON value is complete (an object, array or string is not closed)", len(raw))
 	}
-	if at >= len(raw) {
-		at = len(raw) - 1
-	}
-	return fmt.Sprintf("unexpected %s at byte offset %d, in %s", describeByte(raw[at]), at, excerpt(raw, at))
+	// The decoder counts the offending byte as read.
+	at := min(max(int(syn.Offset)-1, 0), len(raw)-1)
+	return fmt.Sprintf("unexpected %s at byte offset %d, near %s", describeByte(raw[at]), at, excerpt(raw, at))
 }
 
 func describeByte(c byte) string {
@@ -69,23 +64,30 @@ func describeByte(c byte) string {
 	case c < 0x20 || c == 0x7f:
 		return fmt.Sprintf("control character 0x%02x", c)
 	case c >= 0x80:
-		return "non-ASCII byte"
+		return fmt.Sprintf("non-ASCII byte 0x%02x", c)
 	default:
-		return strconv.Quote(string(c))
+		return "'" + string(c) + "'"
 	}
 }
 
-// excerpt is up to 20 bytes either side of at, quoted, with "…" where it
-// was cut.
+// excerpt is up to 20 bytes either side of at, with "…" where it was cut
+// and anything unprintable written as an escape.
 func excerpt(raw []byte, at int) string {
 	const span = 20
 	from, to := max(at-span, 0), min(at+span+1, len(raw))
-	s := strconv.Quote(string(raw[from:to]))
+	var b strings.Builder
 	if from > 0 {
-		s = "…" + s
+		b.WriteString("…")
+	}
+	for _, r := range strings.ToValidUTF8(string(raw[from:to]), "\ufffd") {
+		if unicode.IsPrint(r) {
+			b.WriteRune(r)
+		} else {
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
 	}
 	if to < len(raw) {
-		s += "…"
+		b.WriteString("…")
 	}
-	return s
+	return b.String()
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// MaxPayloadBytes is the largest payload accepted (SPEC §2). FC itself caps
+// MaxPayloadBytes is the largest payload accepted (README "What it accepts"). FC itself caps
 // synchronous payloads at a few MiB; a detach request is a few hundred bytes,
 // so anything this big is a mistake or an attack.
 const MaxPayloadBytes = 1 << 20
@@ -43,7 +43,7 @@ type Recognition struct {
 	HTTP *HTTPTriggerEvent
 }
 
-// Recogniser turns raw payloads into work items (SPEC §2, in its order:
+// Recogniser turns raw payloads into work items (README "What it accepts", in its order:
 // array, CloudEvent, HTTP trigger event, request object).
 type Recogniser struct {
 	// OwnSource is EVENT_SOURCE: events from it are the product's own and

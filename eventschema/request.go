@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Request is the request object of SPEC §2: what a console test, `s invoke`,
+// Request is the request object (README "The request object"): what a console test, `s invoke`,
 // a custom CloudEvent's data or an HTTP body names. Field names follow the
 // ECS API and are matched case-insensitively on input.
 type Request struct {

@@ -31,7 +31,7 @@ var _ ECSClients = (*ecsapi.Factory)(nil)
 type Deps struct {
 	Config config.Config
 	// ConfigErr, when set, makes every invocation fail without an ECS
-	// call (SPEC §3, invalid configuration).
+	// call (README "Configuration": invalid configuration).
 	ConfigErr error
 	ECS       ECSClients
 	Publisher Publisher

@@ -31,9 +31,10 @@ From a terminal:
         Pending, 1 otherwise, 2 for a usage error
   eni-detach help [COMMAND]
 
-Run 'eni-detach COMMAND --help' for a command's flags. Configuration comes
-from the environment (README "Configuration": DETACH_TIMEOUT,
-ENI_TAG_SELECTOR, LOG_LEVEL (` + strings.Join(config.LogLevels, ", ") + `), …).
+Run 'eni-detach COMMAND --help' for a command's flags. The configuration
+comes from the environment as on FC (README "Configuration"), e.g.
+DETACH_TIMEOUT, ENI_TAG_SELECTOR, DRY_RUN, and LOG_LEVEL: one of
+` + strings.Join(config.LogLevels, ", ") + `.
 `
 
 // Run executes a command and returns the process exit code: 0 success,

@@ -31,6 +31,9 @@ const (
 	localAccountID = "1234567890123456"
 	localFunction  = "eni-detach"
 	localTimeout   = 180 * time.Second
+	// defaultDetachDelay is how long an emulated ENI stays Detaching
+	// unless --detach-delay says otherwise.
+	defaultDetachDelay = 2 * time.Second
 )
 
 // defaultLocalEvent detaches the first demo secondary ENI.
@@ -90,7 +93,7 @@ func parseLocal(args []string, stdin io.Reader, stderr io.Writer) (o localOption
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	eventFile := fs.String("event", "", "payload file to invoke with (a request object, a CloudEvent, a batch or an HTTP trigger event); - reads standard input; default: detach "+ecsemu.DemoSecondaryENI)
-	fs.DurationVar(&o.detachDelay, "detach-delay", 2*time.Second, "how long an emulated ENI stays Detaching")
+	fs.DurationVar(&o.detachDelay, "detach-delay", defaultDetachDelay, "how long an emulated ENI stays Detaching")
 	fs.StringVar(&o.ecsError, "ecs-error", "", "make every DetachNetworkInterface call of the ECS emulator fail with this error code, e.g. ServiceUnavailable, Forbidden.RAM, InvalidOperation.EniHotPlugNotSupported")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "%s\n\n"+

@@ -78,8 +78,7 @@ func runLocal(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	run, err := execLocal(opts, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "local:", err)
-		var ce *config.Error
-		if errors.As(err, &ce) {
+		if errors.Is(err, config.ErrInvalidConfiguration) {
 			return 2 // the environment given to local is wrong: fix it and run again
 		}
 		return 1

@@ -150,7 +150,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"detach", "--region", "cn-hangzhou", "--eni", "eni-a1", "--timeout", "-5s"}, 2, "--timeout must not be negative, got -5s"},
 		{[]string{"detach", "--eni", "eni-a1"}, 2, "--region is required"},
 		{[]string{"detach", "--region", "cn-hangzhou", "--eni", "ENI"}, 2, "NetworkInterfaceId"},
-		{[]string{"detach", "--region", "cn-hangzhou"}, 2, "NetworkInterfaceId or InstanceId is required"},
+		{[]string{"detach", "--region", "cn-hangzhou"}, 2, "detach: --eni or --instance is required"},
 		{[]string{"detach", "--region", "cn-hangzhou", "--eni", "eni-a1"}, 2, "ALIBABA_CLOUD_ACCESS_KEY_ID"},
 	} {
 		code, out, errOut := run(t, tc.args...)

@@ -53,6 +53,9 @@ func runDetach(args []string, stdout, stderr io.Writer) int {
 	if *region == "" {
 		return usageError(fs, "--region is required")
 	}
+	if *eni == "" && *instance == "" {
+		return usageError(fs, "--eni or --instance is required")
+	}
 	if err := req.Validate(); err != nil {
 		return usageError(fs, "%v", err)
 	}

@@ -2,8 +2,7 @@ package eventschema
 
 import "time"
 
-// Outcome is the end state of one ENI in one invocation (README,
-// "Outcomes").
+// Outcome is the end state of one ENI in one invocation (README "Outcomes").
 type Outcome string
 
 // The outcomes. Each maps to one follow-up event type and one HTTP status.
@@ -106,8 +105,8 @@ type ErrorInfo struct {
 	Fields    []FieldError `json:"fields,omitempty"`
 }
 
-// Result is one ENI's outcome, returned to the caller and carried as the
-// follow-up event's data (README, "Follow-up events", `data`).
+// Result is the data object of the README ("`data`"): one per ENI, returned to the
+// caller and carried as the follow-up event's data.
 type Result struct {
 	RegionID               string     `json:"regionId"`
 	NetworkInterfaceID     string     `json:"networkInterfaceId,omitempty"`

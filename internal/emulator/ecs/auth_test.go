@@ -16,8 +16,7 @@ import (
 	"github.com/eni-detach/eni-detach/internal/creds"
 )
 
-// The ECS signature page's published example (signature v1, HMAC-SHA1),
-// recomputed.
+// The ECS signature page's published example (AccessKeyId testid, secret testsecret).
 func TestSignatureTestVector(t *testing.T) {
 	p := map[string]string{
 		"AccessKeyId":      "testid",

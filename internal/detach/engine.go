@@ -57,6 +57,8 @@ func Single(api ecsapi.API) Clients { return single{api} }
 
 type single struct{ api ecsapi.API }
 
+var _ Clients = single{}
+
 func (s single) Client(context.Context, Target) ecsapi.API { return s.api }
 
 // Engine runs detaches. It holds no per-invocation state and is safe for

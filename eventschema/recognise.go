@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// MaxPayloadBytes is the largest payload accepted. FC itself caps
+// MaxPayloadBytes is the largest payload accepted (README "What it accepts"). FC itself caps
 // synchronous payloads at a few MiB; a detach request is a few hundred bytes,
 // so anything this big is a mistake or an attack.
 const MaxPayloadBytes = 1 << 20
@@ -82,7 +82,7 @@ func (rc Recogniser) Recognise(payload []byte) (Recognition, error) {
 		// An HTTP request with an oversized body still deserves an HTTP
 		// answer (400), so look for the envelope before refusing.
 		if len(trimmed) > 0 && trimmed[0] == '{' {
-			if ev, ok, err := asHTTPEvent(trimmed); ok && err == nil {
+			if ev, ok := asHTTPEvent(trimmed); ok {
 				return Recognition{HTTP: ev}, nil
 			}
 		}
@@ -93,17 +93,14 @@ func (rc Recogniser) Recognise(payload []byte) (Recognition, error) {
 	}
 	if !json.Valid(trimmed) {
 		var probe any
-		err := json.Unmarshal(trimmed, &probe)
-		return Recognition{}, invalid("", "the payload is not valid JSON: "+jsonProblem(err))
+		err := json.Unmarshal(payload, &probe) // offsets count from the first byte sent
+		return Recognition{}, invalid("", "the payload is not JSON: "+notJSON(payload, err))
 	}
 	switch trimmed[0] {
 	case '[':
 		return rc.batch(trimmed, now)
 	case '{':
-		if ev, ok, err := asHTTPEvent(trimmed); ok {
-			if err != nil {
-				return Recognition{}, err
-			}
+		if ev, ok := asHTTPEvent(trimmed); ok {
 			return Recognition{HTTP: ev}, nil
 		}
 		item := rc.object(trimmed, now)

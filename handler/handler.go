@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -32,7 +31,7 @@ var _ ECSClients = (*ecsapi.Factory)(nil)
 type Deps struct {
 	Config config.Config
 	// ConfigErr, when set, makes every invocation fail without an ECS
-	// call (SPEC §3, invalid configuration).
+	// call (README, "Configuration").
 	ConfigErr error
 	ECS       ECSClients
 	Publisher Publisher
@@ -72,7 +71,6 @@ type invocation struct {
 	region       string
 	accountID    string
 	functionName string
-	retryCount   int
 }
 
 // meta reads the FC context once (fccontext.FromContext rebuilds state on
@@ -85,7 +83,6 @@ func (h *Handler) meta(ctx context.Context) invocation {
 			region:       fc.Region,
 			accountID:    fc.AccountId,
 			functionName: fc.Function.Name,
-			retryCount:   fc.RetryCount,
 			creds: creds.Credentials{
 				AccessKeyID:     fc.Credentials.AccessKeyId,
 				AccessKeySecret: fc.Credentials.AccessKeySecret,
@@ -131,7 +128,7 @@ func (h *Handler) eventSource(inv invocation) string {
 func (h *Handler) Invoke(ctx context.Context, payload []byte) (any, error) {
 	inv := h.meta(ctx)
 	lg := h.d.Logger.With().Str("request_id", inv.requestID).Logger()
-	ctx = lg.WithContext(creds.NewContext(ctx, inv.creds))
+	ctx = lg.WithContext(ctx)
 	start := time.Now()
 
 	rc := h.rc
@@ -185,12 +182,22 @@ func invocationError(resp eventschema.Response) error {
 	var failed []string
 	for _, r := range resp.Results {
 		if r.Retryable() {
-			failed = append(failed, r.NetworkInterfaceID+" ("+r.Error.Code+")")
+			// A result names no ENI when the instance's ENIs could not
+			// be listed: name the instance then.
+			what := r.NetworkInterfaceID
+			if what == "" {
+				what = "instance " + r.InstanceID
+			}
+			failed = append(failed, what+" ("+r.Error.Code+")")
 		}
 	}
 	var reasons []string
 	if len(failed) > 0 {
-		reasons = append(reasons, fmt.Sprintf("%d ENI(s) failed with retryable errors: %s", len(failed), strings.Join(failed, ", ")))
+		noun := "retryable failure"
+		if len(failed) > 1 {
+			noun += "s"
+		}
+		reasons = append(reasons, noun+": "+strings.Join(failed, ", "))
 	}
 	if resp.PublishError != "" {
 		reasons = append(reasons, "follow-up events not published: "+resp.PublishError)

@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/eni-detach/eni-detach/internal/creds"
@@ -72,7 +73,7 @@ func (s *Server) authenticate(method string, p map[string]string) *apiError {
 		return newErr(http.StatusNotFound, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
 	}
 	token := p["SecurityToken"]
-	if e.c.IsSTS() || token != "" {
+	if isSTS(e.c) || token != "" {
 		// A token sent with a long-term key is refused too: it means the
 		// caller mixed up two credential sets.
 		if token == "" || token != e.c.SecurityToken {
@@ -111,4 +112,10 @@ func (s *Server) authenticate(method string, p map[string]string) *apiError {
 	}
 	s.nonces[nonceKey] = wall
 	return nil
+}
+
+// isSTS reports whether a registered key is a temporary one, which the
+// gateway accepts only with its security token.
+func isSTS(c creds.Credentials) bool {
+	return c.SecurityToken != "" || strings.HasPrefix(c.AccessKeyID, "STS.")
 }

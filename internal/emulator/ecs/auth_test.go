@@ -16,7 +16,7 @@ import (
 	"github.com/eni-detach/eni-detach/internal/creds"
 )
 
-// The ECS signature page's published example, recomputed in NOTES.md.
+// The ECS signature page's published example (AccessKeyId testid, secret testsecret).
 func TestSignatureTestVector(t *testing.T) {
 	p := map[string]string{
 		"AccessKeyId":      "testid",

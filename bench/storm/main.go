@@ -72,6 +72,7 @@ func run() error {
 		retryDelay    = flag.Duration("retry-delay", storm.DefaultRetryDelay, "FC's wait before the first async retry (doubled per retry)")
 		seed          = flag.Uint64("seed", storm.DefaultSeed, "seed of the arrival pattern")
 		progress      = flag.Duration("progress", 10*time.Second, "status line interval (0: none)")
+		logDir        = flag.String("logs", "", "directory for each FC instance's output (fc-N.log)")
 		extraEnv      envFlags
 	)
 	flag.Var(&extraEnv, "env", "KEY=VALUE added to the function's environment (repeatable)")
@@ -103,7 +104,7 @@ func run() error {
 	c.DetachQuota, c.DescribeQuota, c.Window = *detachQuota, *describeQuota, *window
 	c.DetachDelay, c.Spread, c.Phase = *detachDelay, *spread, *phase
 	c.StoppingShare, c.StopTime, c.RetryDelay, c.Seed = *stopping, *stopTime, *retryDelay, *seed
-	c.Progress, c.ProgressEvery = os.Stdout, *progress
+	c.Progress, c.ProgressEvery, c.LogDir = os.Stdout, *progress, *logDir
 
 	fmt.Printf("storm: %s\n", strings.Join(os.Args[1:], " "))
 	fmt.Printf("storm: FC timeout %v, instanceConcurrency %d, async retries %d, event age %v (from %s)\n",

@@ -16,13 +16,6 @@ import (
 	"github.com/eni-detach/eni-detach/internal/publish"
 )
 
-// DetachRatePerSecond and DetachBurst pace DetachNetworkInterface calls of
-// the whole process (see detach.Limiter).
-const (
-	DetachRatePerSecond = 10
-	DetachBurst         = 10
-)
-
 // Options adjust the wiring for tests and local mode.
 type Options struct {
 	// Policy, when set, edits the engine policy (tests shrink its delays).
@@ -54,7 +47,7 @@ func New(getenv func(string) string, logOut io.Writer, o Options) (*handler.Hand
 		ConfigErr: cfgErr,
 		ECS:       ecsapi.NewFactory(ecsapi.Options{Endpoint: cfg.ECSEndpoint}),
 		Publisher: pub,
-		Engine:    &detach.Engine{Policy: policy, Limiter: detach.NewLimiter(DetachRatePerSecond, DetachBurst)},
+		Engine:    detach.NewEngine(policy),
 		Logger:    logger,
 		Getenv:    getenv,
 	})

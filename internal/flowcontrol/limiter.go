@@ -65,18 +65,37 @@ type Config struct {
 	// window. Jitter spreads the callers that waited for a boundary.
 	Guard  time.Duration
 	Jitter time.Duration
-	Clock  Clock
+	// Clock is the time source; nil means the real clock.
+	Clock Clock
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // DefaultConfig is the production tuning for a window length.
 func DefaultConfig(window time.Duration, clk Clock) Config {
 	return Config{
 		Window:   window,
-		Rate:     20,
-		Burst:    5,
+		Rate:     50,
+		Burst:    10,
 		ProbeGap: window / 60,
 		Guard:    min(250*time.Millisecond, window/20),
-		Jitter:   min(3*time.Second, window/20),
+		Jitter:   window / 60,
 		Clock:    clk,
 	}
 }
@@ -90,8 +109,8 @@ type QuotaError struct {
 }
 
 func (e *QuotaError) Error() string {
-	return fmt.Sprintf("the %s quota is spent until %s, after this invocation's deadline %s",
-		e.API, e.Next.UTC().Format(time.RFC3339), e.Until.UTC().Format(time.RFC3339))
+	return fmt.Sprintf("the %s quota is spent until %s; this invocation cannot wait past %s",
+		e.API, e.Next.UTC().Format(time.RFC3339Nano), e.Until.UTC().Format(time.RFC3339Nano))
 }
 
 // Limiter gates one ECS API's calls for the whole process. It is safe for
@@ -119,6 +138,9 @@ func New(api string, cfg Config) *Limiter {
 	if cfg.Rate <= 0 {
 		cfg.Rate = 1
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = realClock{}
+	}
 	return &Limiter{api: api, cfg: cfg, interval: time.Duration(float64(time.Second) / cfg.Rate),
 		probeGap: cfg.ProbeGap}
 }
@@ -130,9 +152,10 @@ type Ticket struct {
 	probe bool
 }
 
-// Wait blocks until a call may be made, and returns its ticket. It
-// returns a *QuotaError at once when the call could not be made before
-// until, and ctx's error if ctx ends first.
+// Wait blocks until a call may be made, and returns its ticket. A call
+// that may go now goes, whatever until says; one that would have to wait
+// past until gets a *QuotaError at once. Wait returns ctx's error if ctx
+// ends first.
 func (l *Limiter) Wait(ctx context.Context, until time.Time) (Ticket, error) {
 	if l == nil {
 		return Ticket{}, ctx.Err()
@@ -142,14 +165,14 @@ func (l *Limiter) Wait(ctx context.Context, until time.Time) (Ticket, error) {
 		now := l.cfg.Clock.Now()
 		l.roll(now)
 		at, boundary := l.next(now)
-		if at.After(until) {
-			l.mu.Unlock()
-			return Ticket{}, &QuotaError{API: l.api, Until: until, Next: at}
-		}
 		if !at.After(now) {
 			t := l.grant(now)
 			l.mu.Unlock()
 			return t, nil
+		}
+		if at.After(until) {
+			l.mu.Unlock()
+			return Ticket{}, &QuotaError{API: l.api, Until: until, Next: at}
 		}
 		l.mu.Unlock()
 		if boundary && l.cfg.Jitter > 0 {

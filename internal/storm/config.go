@@ -72,6 +72,10 @@ type Config struct {
 	// Seed makes the arrival pattern reproducible.
 	Seed uint64
 
+	// LogDir, when set, receives each FC instance's output (the
+	// function's JSON logs) as fc-N.log.
+	LogDir string
+
 	// Progress receives a status line every ProgressEvery; nil: none.
 	Progress      io.Writer
 	ProgressEvery time.Duration

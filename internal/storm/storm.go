@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -72,6 +73,14 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 	stopProgress()
 
 	rep := collect(c, st, q, insts, arrivals, start, end)
+	if c.LogDir != "" {
+		for i, p := range st.procs {
+			name := filepath.Join(c.LogDir, fmt.Sprintf("fc-%d.log", i))
+			if err := os.WriteFile(name, []byte(p.Output()), 0o600); err != nil {
+				rep.Notes = append(rep.Notes, err.Error())
+			}
+		}
+	}
 	if runCtx.Err() != nil && ctx.Err() == nil {
 		rep.Notes = append(rep.Notes, "the storm ran out of time: events older than maxAsyncEventAge plus a timeout were still open")
 	}

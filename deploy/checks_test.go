@@ -26,7 +26,7 @@ import (
 // that is right for a deployed function.
 var (
 	requiredEnv = []string{"EVENT_BUS_NAME", "ENI_TAG_SELECTOR", "DETACH_TIMEOUT", "REDETACH_AFTER", "DRY_RUN", "LOG_LEVEL", "MAINTENANCE_LEAD"}
-	optionalEnv = []string{"EVENT_SOURCE", "ECS_ENDPOINT", "EVENTBRIDGE_ENDPOINT"}
+	optionalEnv = []string{"EVENT_SOURCE", "ECS_ENDPOINT", "EVENTBRIDGE_ENDPOINT", "ECS_QUOTA_WINDOW"}
 )
 
 const (

@@ -57,11 +57,12 @@ func (s *Server) SeedDemo() DemoIDs {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.regions[ids.Region] = true
+	account := s.ids.DefaultAccount()
 	s.instances[ids.InstanceID] = &instanceState{Instance: Instance{
-		ID: ids.InstanceID, Region: ids.Region, Status: InstanceRunning,
+		ID: ids.InstanceID, Account: account, Region: ids.Region, Status: InstanceRunning,
 	}}
 	base := ENI{
-		Region: ids.Region, InstanceID: ids.InstanceID, Status: ENIInUse, TrafficMode: TrafficStandard,
+		Account: account, Region: ids.Region, InstanceID: ids.InstanceID, Status: ENIInUse, TrafficMode: TrafficStandard,
 		VpcID: ids.VpcID, VSwitchID: ids.VSwitchID, ZoneID: ids.ZoneID,
 	}
 	primary := base

@@ -169,6 +169,16 @@ func parseStatement(rs rawStatement, kind docKind) (Statement, error) {
 	return st, nil
 }
 
+// Union is what several policies attached to one identity (or role)
+// allow together: any of them allowing, none denying.
+func Union(ps ...*Policy) *Policy {
+	out := &Policy{}
+	for _, p := range ps {
+		out.Statements = append(out.Statements, p.Statements...)
+	}
+	return out
+}
+
 // Allows reports whether the policy allows action on resource in ctx.
 func (p *Policy) Allows(action, resource string, ctx Context) bool {
 	return p.decide(func(st *Statement) bool {

@@ -123,7 +123,7 @@ func parseStatement(rs rawStatement, kind docKind) (Statement, error) {
 	st := Statement{Effect: rs.Effect, Actions: rs.Action, NotActions: rs.NotAction,
 		Resources: rs.Resource, NotResources: rs.NotResource}
 	if st.Effect != "Allow" && st.Effect != "Deny" {
-		return st, fmt.Errorf("Effect %q, want Allow or Deny", st.Effect)
+		return st, fmt.Errorf("effect %q, want Allow or Deny", st.Effect)
 	}
 	if (len(st.Actions) == 0) == (len(st.NotActions) == 0) {
 		return st, errors.New("exactly one of Action and NotAction is needed")
@@ -158,7 +158,7 @@ func parseStatement(rs rawStatement, kind docKind) (Statement, error) {
 		st.Conditions = map[string]map[string][]string{}
 		for op, keys := range rs.Condition {
 			if len(keys) == 0 {
-				return st, fmt.Errorf("Condition %s is empty", op)
+				return st, fmt.Errorf("condition %s is empty", op)
 			}
 			st.Conditions[op] = map[string][]string{}
 			for k, v := range keys {
@@ -333,7 +333,7 @@ func conditionHolds(op string, got, want []string) bool {
 	case "StringNotLike":
 		return len(got) > 0 && !anyMatch(func(g, w string) bool { return glob(w, g) })
 	case "Bool":
-		return anyMatch(func(g, w string) bool { return strings.EqualFold(g, w) })
+		return anyMatch(strings.EqualFold)
 	}
 	return false
 }

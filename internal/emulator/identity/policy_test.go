@@ -14,7 +14,7 @@ func TestParsePolicyErrors(t *testing.T) {
 		{name: "version", doc: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, wantErr: "Version"},
 		{name: "no statement", doc: `{"Version":"1","Statement":[]}`, wantErr: "no Statement"},
 		{name: "misspelt field", doc: `{"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Condtion":{}}]}`, wantErr: "unknown field"},
-		{name: "effect", doc: `{"Version":"1","Statement":[{"Effect":"allow","Action":"*","Resource":"*"}]}`, wantErr: "Effect"},
+		{name: "effect", doc: `{"Version":"1","Statement":[{"Effect":"allow","Action":"*","Resource":"*"}]}`, wantErr: "effect"},
 		{name: "no action", doc: `{"Version":"1","Statement":[{"Effect":"Allow","Resource":"*"}]}`, wantErr: "Action"},
 		{name: "no resource", doc: `{"Version":"1","Statement":[{"Effect":"Allow","Action":"*"}]}`, wantErr: "Resource"},
 		{name: "action of wrong type", doc: `{"Version":"1","Statement":[{"Effect":"Allow","Action":3,"Resource":"*"}]}`, wantErr: "string"},

@@ -355,3 +355,17 @@ func TestClientAssumesAgainWhenECSFindsTheCredentialsExpired(t *testing.T) {
 		t.Fatalf("%d STS calls, ECS answers %q", len(f.sts.Srv.Calls()), codes)
 	}
 }
+
+// FuzzSessionName: whatever the request id, the session name is one STS
+// accepts (2–64 of [A-Za-z0-9.@_-]) and starts with SessionPrefix.
+func FuzzSessionName(f *testing.F) {
+	f.Add("1-66c5f8d2-15a7b2a1-4c8f6e5d1a2b")
+	f.Add("")
+	f.Add("é/ü*" + strings.Repeat("x", 100))
+	f.Fuzz(func(t *testing.T, id string) {
+		got := SessionName(id)
+		if len(got) < 2 || len(got) > 64 || notSessionChar.MatchString(got) || !strings.HasPrefix(got, SessionPrefix) {
+			t.Fatalf("SessionName(%q) = %q", id, got)
+		}
+	})
+}

@@ -245,12 +245,12 @@ func glob(pattern, s string) bool {
 	starP, starS := -1, 0
 	for sx < len(s) {
 		switch {
-		case px < len(pattern) && (pattern[px] == '?' || pattern[px] == s[sx]):
-			px++
-			sx++
 		case px < len(pattern) && pattern[px] == '*':
 			starP, starS = px, sx
 			px++
+		case px < len(pattern) && (pattern[px] == '?' || pattern[px] == s[sx]):
+			px++
+			sx++
 		case starP >= 0:
 			px = starP + 1
 			starS++

@@ -122,7 +122,7 @@ func TestGlob(t *testing.T) {
 	}{
 		{"*", "", true}, {"*", "anything", true}, {"a*c", "abbbc", true}, {"a*c", "abbb", false},
 		{"a?c", "abc", true}, {"a?c", "ac", false}, {"*:eni/*", "acs:ecs:r:1:eni/eni-1", true},
-		{"acs:ecs:*:*:eni/*", "*", false}, {"a**b", "ab", true}, {"", "", true}, {"", "x", false},
+		{"acs:ecs:*:*:eni/*", "*", false}, {"a**b", "ab", true}, {"**0", "*0", true}, {"*a", "*", false}, {"", "", true}, {"", "x", false},
 	} {
 		if got := glob(tc.pattern, tc.s); got != tc.want {
 			t.Errorf("glob(%q, %q) = %v, want %v", tc.pattern, tc.s, got, tc.want)

@@ -8,4 +8,4 @@ import (
 	"github.com/eni-detach/eni-detach/internal/cli"
 )
 
-func runCLI(args []string) int { return cli.Run(args, os.Stdout, os.Stderr) }
+func runCLI(args []string) int { return cli.Run(args, os.Stdin, os.Stdout, os.Stderr) }

@@ -21,7 +21,7 @@ import (
 // runtime-specific value; these checks cover what this product needs of its
 // s.yaml beyond that.
 
-// Environment variables of SPEC §5. Required ones must be set in s.yaml so a
+// Environment variables of the README (Configuration). Required ones must be set in s.yaml so a
 // deploy never silently depends on a default; optional ones have a default
 // that is right for a deployed function.
 var (
@@ -79,7 +79,7 @@ func checkProps(p map[string]any) []error {
 	return errs
 }
 
-// checkEnv checks SPEC §5's variables and returns DETACH_TIMEOUT.
+// checkEnv checks the README's Configuration variables and returns DETACH_TIMEOUT.
 func checkEnv(env map[string]any) (time.Duration, []error) {
 	var errs []error
 	fail := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
@@ -94,7 +94,7 @@ func checkEnv(env map[string]any) (time.Duration, []error) {
 			continue
 		}
 		if !slices.Contains(requiredEnv, k) && !slices.Contains(optionalEnv, k) {
-			fail("environmentVariables.%s: not a variable of SPEC §5 (a typo?)", k)
+			fail("environmentVariables.%s: not a variable of the README's Configuration table (a typo?)", k)
 		}
 		str[k] = s
 	}
@@ -148,7 +148,7 @@ func checkEnv(env map[string]any) (time.Duration, []error) {
 	return detach, errs
 }
 
-// parseTagSelector reads SPEC §5's key=value[,key=value] ("key" alone: any
+// parseTagSelector reads ENI_TAG_SELECTOR's key=value[,key=value] ("key" alone: any
 // value; "" selects every ENI).
 func parseTagSelector(s string) (map[string]string, error) {
 	out := map[string]string{}
@@ -405,7 +405,7 @@ func TestBrokenSYAMLFailsChecks(t *testing.T) {
 		{"DETACH_TIMEOUT not a duration", func(p map[string]any) { env(p)["DETACH_TIMEOUT"] = "120" }, "DETACH_TIMEOUT: \"120\" is not a positive duration"},
 		{"REDETACH_AFTER not shorter", func(p map[string]any) { env(p)["REDETACH_AFTER"] = "120s" }, "REDETACH_AFTER: 2m0s is not shorter"},
 		{"env var missing", func(p map[string]any) { delete(env(p), "LOG_LEVEL") }, "environmentVariables.LOG_LEVEL: missing"},
-		{"env var misspelt", func(p map[string]any) { env(p)["DETACH_TIMOUT"] = "120s" }, "DETACH_TIMOUT: not a variable of SPEC"},
+		{"env var misspelt", func(p map[string]any) { env(p)["DETACH_TIMOUT"] = "120s" }, "DETACH_TIMOUT: not a variable of the README"},
 		{"env value not a string", func(p map[string]any) { env(p)["DRY_RUN"] = false }, "DRY_RUN: false is not a string"},
 		{"MAINTENANCE_LEAD negative", func(p map[string]any) { env(p)["MAINTENANCE_LEAD"] = "-5m" }, "MAINTENANCE_LEAD: \"-5m\""},
 		{"MAINTENANCE_LEAD days", func(p map[string]any) { env(p)["MAINTENANCE_LEAD"] = "72h" }, "MAINTENANCE_LEAD: \"72h\""},

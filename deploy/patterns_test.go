@@ -183,7 +183,7 @@ var (
 	uuidRE       = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 	instanceIDRE = regexp.MustCompile(`^i-[0-9a-z]+$`)
 	eniIDRE      = regexp.MustCompile(`^eni-[0-9a-z]+$`)
-	// The two forms EventBridge is seen to use (NOTES.md "Payloads").
+	// The two forms EventBridge is seen to use (see eventschema/testdata/ecs/README.md).
 	publishTimeZ   = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
 	publishTimePRC = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}PRC$`)
 )

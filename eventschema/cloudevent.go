@@ -29,7 +29,7 @@ type CloudEvent struct {
 // Events with it are never acted on, whatever rule delivered them.
 const FollowUpTypePrefix = "eni-detach:NetworkInterface:"
 
-// Follow-up event types, by outcome (SPEC §4).
+// Follow-up event types, by outcome (README "Types").
 const (
 	TypeDetached      = FollowUpTypePrefix + "Detached"
 	TypeDetachPending = FollowUpTypePrefix + "DetachPending"

@@ -46,6 +46,12 @@ func (e *ValidationError) add(field, problem string) {
 	e.Fields = append(e.Fields, FieldError{Field: field, Problem: problem})
 }
 
+// wholePayload reports whether e is about the payload as a whole (not
+// JSON, not an object) rather than about its fields.
+func (e *ValidationError) wholePayload() bool {
+	return e != nil && len(e.Fields) > 0 && e.Fields[0].Field == ""
+}
+
 func invalid(field, problem string) *ValidationError {
 	return &ValidationError{Fields: []FieldError{{Field: field, Problem: problem}}}
 }

@@ -69,8 +69,8 @@ func ExampleNewFollowUp() {
 }
 
 // Field names are matched case-insensitively and spaces trimmed; Wait
-// defaults to true. Problems are reported all at once: type errors first,
-// then, once the types are right, every bad value.
+// defaults to true. Every problem is reported at once, a wrong type
+// beside a bad value, in the order of the README's field table.
 func ExampleParseRequest() {
 	r, err := eventschema.ParseRequest([]byte(`{"networkinterfaceid":" eni-bp1example01 ","wait":false}`))
 	fmt.Printf("%q %v wait=%v dryRun=%v\n", r.NetworkInterfaceID, err, r.WantsWait(), r.WantsDryRun())
@@ -82,6 +82,6 @@ func ExampleParseRequest() {
 	fmt.Println(err)
 	// Output:
 	// "eni-bp1example01" <nil> wait=false dryRun=false
-	// InvalidRequest: DryRun: must be a boolean (true or false)
+	// InvalidRequest: NetworkInterfaceId: must be an ENI id: "eni-" followed by lower-case letters and digits, got "ENI-1"; InstanceId: must be an instance id: "i-" followed by lower-case letters and digits, got "vm-2"; DryRun: must be a boolean (true or false)
 	// InvalidRequest: NetworkInterfaceId: must be an ENI id: "eni-" followed by lower-case letters and digits, got "ENI-1"; InstanceId: must be an instance id: "i-" followed by lower-case letters and digits, got "vm-2"
 }

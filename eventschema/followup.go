@@ -11,7 +11,7 @@ import (
 const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // FollowUpEvent is the CloudEvent the function emits per ENI acted on
-// (SPEC §4). Its data is the Result.
+// (README "Follow-up events"). Its data is the Result.
 type FollowUpEvent struct {
 	SpecVersion        string `json:"specversion"`
 	ID                 string `json:"id"`

@@ -25,7 +25,7 @@ const (
 	goldenAccount = "1234567890123456"
 )
 
-// eventIDRule is EventBridge's rule for event ids (SPEC §4).
+// eventIDRule is EventBridge's rule for event ids (README "Envelope", `id`).
 var eventIDRule = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,127}$`)
 
 func at(s string) time.Time {
@@ -147,7 +147,7 @@ func TestGoldensMatchSchema(t *testing.T) {
 }
 
 // TestNewFollowUpPerOutcome builds the event of every outcome: the type
-// follows the outcome table of SPEC §4, the event is schema-valid, and the
+// follows the README's outcome table ("Outcomes"), the event is schema-valid, and the
 // data is the result unchanged.
 func TestNewFollowUpPerOutcome(t *testing.T) {
 	base := goldenResults()["failed"]

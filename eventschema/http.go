@@ -139,14 +139,14 @@ func ParseHTTPBody(ev *HTTPTriggerEvent) (Request, *ValidationError) {
 		return Request{}, v
 	}
 	req, derr := DecodeRequest(body)
+	if derr.wholePayload() {
+		return Request{}, prefixWholeBody(derr)
+	}
 	if derr != nil {
-		v.Fields = append(v.Fields, prefixWholeBody(derr).Fields...)
+		v.Fields = append(v.Fields, derr.Fields...)
 	}
 	mergeQuery(ev.QueryParameters, &req, v)
-	if len(v.Fields) > 0 {
-		return Request{}, v
-	}
-	if v := req.validate(); v != nil {
+	if v := req.check(v); v != nil {
 		return Request{}, v
 	}
 	return req, nil

@@ -94,6 +94,8 @@ func TestParseHTTPBody(t *testing.T) {
 		{name: "query given twice", body: eni, headers: jsonCT, query: map[string]string{"wait": "true", "Wait": "true"}, fields: []string{"query.wait"}},
 		{name: "query contradicts body", body: `{"NetworkInterfaceId":"eni-a1","DryRun":false}`, headers: jsonCT, query: map[string]string{"dryRun": "true"}, fields: []string{"query.dryRun"}},
 		{name: "type error and bad query together", body: `{"NetworkInterfaceId":"eni-a1","Wait":"no"}`, headers: jsonCT, query: map[string]string{"dryRun": "1"}, fields: []string{"Wait", "query.dryRun"}},
+		{name: "type error, bad value and bad query together", body: `{"NetworkInterfaceId":7,"InstanceId":"I-X"}`, headers: jsonCT,
+			query: map[string]string{"wait": "maybe"}, fields: []string{"NetworkInterfaceId", "InstanceId", "query.wait"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -118,6 +120,16 @@ func TestParseHTTPBody(t *testing.T) {
 				t.Fatalf("a rejected body still returned a request %+v", got)
 			}
 		})
+	}
+}
+
+// A body that is not JSON is named as such, with where it stops being JSON.
+func TestHTTPBodyNotJSON(t *testing.T) {
+	ev := recogniseHTTP(t, httpEnvelope(t, "POST", `{"NetworkInterfaceId" "eni-a1"}`, false, map[string]string{"content-type": "application/json"}, nil))
+	_, verr := ParseHTTPBody(ev)
+	want := `body: the request is not JSON: unexpected '"' at byte offset 22, near …NetworkInterfaceId" "eni-a1"}`
+	if verr == nil || !strings.Contains(verr.Error(), want) {
+		t.Fatalf("got %v, want it to contain %s", verr, want)
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// MaxPayloadBytes is the largest payload accepted. FC itself caps
+// MaxPayloadBytes is the largest payload accepted (README "What it accepts"). FC itself caps
 // synchronous payloads at a few MiB; a detach request is a few hundred bytes,
 // so anything this big is a mistake or an attack.
 const MaxPayloadBytes = 1 << 20
@@ -93,8 +93,8 @@ func (rc Recogniser) Recognise(payload []byte) (Recognition, error) {
 	}
 	if !json.Valid(trimmed) {
 		var probe any
-		err := json.Unmarshal(trimmed, &probe)
-		return Recognition{}, invalid("", "the payload is not valid JSON: "+jsonProblem(err))
+		err := json.Unmarshal(payload, &probe) // offsets count from the first byte sent
+		return Recognition{}, invalid("", "the payload is not JSON: "+notJSON(payload, err))
 	}
 	switch trimmed[0] {
 	case '[':

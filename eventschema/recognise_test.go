@@ -44,7 +44,14 @@ func TestRecognise(t *testing.T) {
 				inst: []string{"", "i-b2", "", ""}, ignored: []bool{false, false, false, false}, invalid: []bool{false, false, true, true}}},
 		{name: "null", payload: `null`, topErr: "must be a JSON object"},
 		{name: "empty", payload: `  `, topErr: "empty"},
-		{name: "not json", payload: `{"a":`, topErr: "not valid JSON"},
+		{name: "not json", payload: `{"a":`, topErr: "not JSON: it ends after 5 bytes"},
+		{name: "not json at all", payload: `not json`, topErr: `the payload is not JSON: unexpected 'o' at byte offset 1, near not json`},
+		{name: "offset counts leading spaces", payload: "  {\"a\" 1}", topErr: `unexpected '1' at byte offset 7, near   {"a" 1}`},
+		{name: "control character", payload: "{\"a\":\"b\x01\"}", topErr: `unexpected control character 0x01 at byte offset 7, near {"a":"b\u0001"}`},
+		{name: "invalid UTF-8", payload: "{\"a\":\xff}", topErr: "unexpected non-ASCII byte 0xff at byte offset 5, near {\"a\":\ufffd}"},
+		{name: "after the value", payload: `{"InstanceId":"i-a1"} x`, topErr: `unexpected 'x' at byte offset 22, near …InstanceId":"i-a1"} x`},
+		{name: "long payload cut", payload: `{"InstanceId":"i-a1", "Comment": "0123456789012345678901234567890123456789" oops, "x": 1}`,
+			topErr: `unexpected 'o' at byte offset 76, near …234567890123456789" oops, "x": 1}`},
 		{name: "empty object", payload: `{}`, topErr: "NetworkInterfaceId or InstanceId is required"},
 		{name: "empty batch", payload: `[]`, topErr: "batch is empty"},
 		{name: "cloudevent without id", payload: `{"specversion":"1.0","source":"x","type":"y","data":{}}`, topErr: "id"},
@@ -128,6 +135,18 @@ func FuzzParseRequest(f *testing.F) {
 		}
 		if err == nil && r.NetworkInterfaceID == "" && r.InstanceID == "" {
 			t.Fatal("accepted a request without a target")
+		}
+		// Every problem at once, but one per field: a field of the wrong
+		// type is not also reported missing or malformed.
+		var v *ValidationError
+		if errors.As(err, &v) {
+			seen := map[string]bool{}
+			for _, fe := range v.Fields {
+				if seen[fe.Field] || fe.Problem == "" {
+					t.Fatalf("field %q reported twice or without a problem: %v", fe.Field, err)
+				}
+				seen[fe.Field] = true
+			}
 		}
 	})
 }

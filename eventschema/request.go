@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Request is the request object of SPEC §2: what a console test, `s invoke`,
+// Request is the request object (README "The request object"): what a console test, `s invoke`,
 // a custom CloudEvent's data or an HTTP body names. Field names follow the
 // ECS API and are matched case-insensitively on input.
 type Request struct {
@@ -120,26 +120,32 @@ func ParseRequest(raw []byte) (Request, error) {
 // in this package that re-locate the fields.
 func parseRequest(raw []byte) (Request, *ValidationError) {
 	r, v := DecodeRequest(raw)
-	if v != nil {
+	if v.wholePayload() {
 		return Request{}, v
 	}
-	if v := r.validate(); v != nil {
+	if v := r.check(v); v != nil {
 		return Request{}, v
 	}
 	return r, nil
 }
 
-// DecodeRequest does the type checks only; Validate does the value checks.
+// DecodeRequest does the type checks; Validate does the value checks.
 // Callers that merge in more fields (HTTP query parameters) decode first
-// and validate after.
+// and validate after. On a field of the wrong type it goes on with the
+// others and returns what it could decode along with every type problem,
+// so that a caller can add the value problems of the other fields (every
+// problem at once); a payload that is not a JSON object gives a single
+// problem about the whole payload (field "") and no request.
 func DecodeRequest(raw []byte) (Request, *ValidationError) {
 	var obj map[string]json.RawMessage
 	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return Request{}, invalid("", "the request must be a JSON object")
 	}
-	if err := json.Unmarshal(trimmed, &obj); err != nil {
-		return Request{}, invalid("", "the request is not valid JSON: "+jsonProblem(err))
+	// raw, not trimmed: the offsets in a syntax error count from the
+	// start of what the caller sent.
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return Request{}, invalid("", "the request is not JSON: "+notJSON(raw, err))
 	}
 	var r Request
 	v := &ValidationError{}
@@ -163,7 +169,7 @@ func DecodeRequest(raw []byte) (Request, *ValidationError) {
 	}
 	if len(v.Fields) > 0 {
 		sortFieldErrors(v.Fields)
-		return Request{}, v
+		return r, v
 	}
 	return r, nil
 }
@@ -176,26 +182,40 @@ func (r Request) Validate() error {
 	return nil
 }
 
-func (r Request) validate() *ValidationError {
+func (r Request) validate() *ValidationError { return r.check(nil) }
+
+// check adds the value problems of r to known (the type problems found
+// while decoding, maybe more) and returns them all, nil when there are
+// none. A field known already to be wrong is not checked again, and a
+// target of the wrong type is not reported missing as well.
+func (r Request) check(known *ValidationError) *ValidationError {
 	v := &ValidationError{}
-	if r.NetworkInterfaceID == "" && r.InstanceID == "" {
+	named := map[string]bool{}
+	if known != nil {
+		v.Fields = append(v.Fields, known.Fields...)
+		for _, f := range known.Fields {
+			named[f.Field] = true
+		}
+	}
+	if r.NetworkInterfaceID == "" && r.InstanceID == "" && !named["NetworkInterfaceId"] && !named["InstanceId"] {
 		v.add("NetworkInterfaceId", "NetworkInterfaceId or InstanceId is required")
 	}
-	if r.NetworkInterfaceID != "" && !ValidENIID(r.NetworkInterfaceID) {
+	if r.NetworkInterfaceID != "" && !named["NetworkInterfaceId"] && !ValidENIID(r.NetworkInterfaceID) {
 		v.add("NetworkInterfaceId", "must be an ENI id: \"eni-\" followed by lower-case letters and digits, got "+quote(r.NetworkInterfaceID))
 	}
-	if r.InstanceID != "" && !ValidInstanceID(r.InstanceID) {
+	if r.InstanceID != "" && !named["InstanceId"] && !ValidInstanceID(r.InstanceID) {
 		v.add("InstanceId", "must be an instance id: \"i-\" followed by lower-case letters and digits, got "+quote(r.InstanceID))
 	}
-	if r.TrunkNetworkInstanceID != "" && !ValidENIID(r.TrunkNetworkInstanceID) {
+	if r.TrunkNetworkInstanceID != "" && !named["TrunkNetworkInstanceId"] && !ValidENIID(r.TrunkNetworkInstanceID) {
 		v.add("TrunkNetworkInstanceId", "must be an ENI id: \"eni-\" followed by lower-case letters and digits, got "+quote(r.TrunkNetworkInstanceID))
 	}
-	if r.RegionID != "" && !ValidRegionID(r.RegionID) {
+	if r.RegionID != "" && !named["RegionId"] && !ValidRegionID(r.RegionID) {
 		v.add("RegionId", "must be a region id such as cn-hangzhou, got "+quote(r.RegionID))
 	}
 	if len(v.Fields) == 0 {
 		return nil
 	}
+	sortFieldErrors(v.Fields)
 	return v
 }
 

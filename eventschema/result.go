@@ -2,7 +2,7 @@ package eventschema
 
 import "time"
 
-// Outcome is the end state of one ENI in one invocation (SPEC §4).
+// Outcome is the end state of one ENI in one invocation (README "Outcomes").
 type Outcome string
 
 // The outcomes. Each maps to one follow-up event type and one HTTP status.
@@ -105,7 +105,7 @@ type ErrorInfo struct {
 	Fields    []FieldError `json:"fields,omitempty"`
 }
 
-// Result is the data object of SPEC §4: one per ENI, returned to the
+// Result is the data object of the README ("`data`"): one per ENI, returned to the
 // caller and carried as the follow-up event's data.
 type Result struct {
 	RegionID               string     `json:"regionId"`

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -32,7 +31,7 @@ var _ ECSClients = (*ecsapi.Factory)(nil)
 type Deps struct {
 	Config config.Config
 	// ConfigErr, when set, makes every invocation fail without an ECS
-	// call (SPEC §3, invalid configuration).
+	// call (README "Configuration": invalid configuration).
 	ConfigErr error
 	ECS       ECSClients
 	Publisher Publisher
@@ -185,12 +184,22 @@ func invocationError(resp eventschema.Response) error {
 	var failed []string
 	for _, r := range resp.Results {
 		if r.Retryable() {
-			failed = append(failed, r.NetworkInterfaceID+" ("+r.Error.Code+")")
+			// A result names no ENI when the instance's ENIs could not
+			// be listed: name the instance then.
+			what := r.NetworkInterfaceID
+			if what == "" {
+				what = "instance " + r.InstanceID
+			}
+			failed = append(failed, what+" ("+r.Error.Code+")")
 		}
 	}
 	var reasons []string
 	if len(failed) > 0 {
-		reasons = append(reasons, fmt.Sprintf("%d ENI(s) failed with retryable errors: %s", len(failed), strings.Join(failed, ", ")))
+		noun := "retryable failure"
+		if len(failed) > 1 {
+			noun += "s"
+		}
+		reasons = append(reasons, noun+": "+strings.Join(failed, ", "))
 	}
 	if resp.PublishError != "" {
 		reasons = append(reasons, "follow-up events not published: "+resp.PublishError)

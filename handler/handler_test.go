@@ -112,6 +112,22 @@ func TestRetryableFailureIsReturnedAsError(t *testing.T) {
 	}
 }
 
+// An instance whose ENIs cannot be listed gives a result without an ENI:
+// the returned error names the instance instead.
+func TestRetryableListingFailureNamesTheInstance(t *testing.T) {
+	f := newFixture(t)
+	f.ecs.Instance(t, "i-a1", 1)
+	f.ecs.Srv.InjectError("DescribeNetworkInterfaces", "ServiceUnavailable", 503, -1)
+	_, err := f.invoke(t, "r", `{"InstanceId":"i-a1"}`)
+	var re *handler.RetryableError
+	if !errors.As(err, &re) {
+		t.Fatalf("want a RetryableError, got %v", err)
+	}
+	if want := "retryable failure: instance i-a1 (ServiceUnavailable)"; re.Reason != want {
+		t.Fatalf("reason %q, want %q", re.Reason, want)
+	}
+}
+
 func TestBatchWithBadElement(t *testing.T) {
 	f := newFixture(t)
 	enis := f.ecs.Instance(t, "i-a1", 2)

@@ -52,7 +52,7 @@ func httpTrigger(inv invocation, ev *eventschema.HTTPTriggerEvent) eventschema.T
 	return eventschema.Trigger{Kind: eventschema.TriggerHTTP, EventID: firstNonEmpty(ev.RequestContext.RequestID, inv.requestID)}
 }
 
-// httpStatus is the highest status of the results (SPEC §4), 200 when
+// httpStatus is the highest status of the results (README "The response"), 200 when
 // nothing was acted on. A publish failure does not change it.
 func httpStatus(resp eventschema.Response) int {
 	status := 200

@@ -511,6 +511,9 @@ func TestHTTPFixtures(t *testing.T) {
 		{"post-batch.json", 400, nil, []string{"body"}},
 		{"post-query-conflict.json", 400, nil, []string{"query.wait"}},
 		{"post-bad-query.json", 400, nil, []string{"query.wait", "query.dryRun"}},
+		{"post-not-found.json", 404, []eventschema.Outcome{eventschema.OutcomeNotFound}, nil},
+		{"post-primary.json", 409, []eventschema.Outcome{eventschema.OutcomeConflict}, nil},
+		{"post-instance-unknown.json", 200, nil, nil},
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "http", "*.json"))
 	if err != nil || len(files) != len(tests) {
@@ -527,8 +530,15 @@ func TestHTTPFixtures(t *testing.T) {
 			if a.status != tc.status || !slices.Equal(outcomesOf(a.body), tc.outcomes) {
 				t.Fatalf("status %d outcomes %v, want %d %v: %s", a.status, outcomesOf(a.body), tc.status, tc.outcomes, a.raw)
 			}
+			wantENI := fixtureENI
+			switch tc.file {
+			case "post-not-found.json":
+				wantENI = "eni-bp1doesnotexist01"
+			case "post-primary.json":
+				wantENI = "eni-bp1fixture0000000000"
+			}
 			for _, r := range a.body.Results {
-				if r.NetworkInterfaceID != fixtureENI || r.Trigger.Kind != eventschema.TriggerHTTP || r.Trigger.EventID != fixtureRequestID {
+				if r.NetworkInterfaceID != wantENI || r.Trigger.Kind != eventschema.TriggerHTTP || r.Trigger.EventID != fixtureRequestID {
 					t.Fatalf("result %+v", r)
 				}
 			}
@@ -541,7 +551,9 @@ func TestHTTPFixtures(t *testing.T) {
 			if !slices.Equal(named, tc.fields) {
 				t.Fatalf("fields %v, want %v: %s", named, tc.fields, a.raw)
 			}
-			if calls := len(f.ecs.Srv.Calls()); (tc.status >= 400) != (calls == 0) {
+			// Refusals of the request itself (400, 405) make no ECS call;
+			// everything else looked at ECS first.
+			if calls := len(f.ecs.Srv.Calls()); (tc.status == 400 || tc.status == 405) != (calls == 0) {
 				t.Fatalf("%d ECS calls for a %d", calls, tc.status)
 			}
 			// The signature headers FC passes through are never logged.

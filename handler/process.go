@@ -100,7 +100,7 @@ func (h *Handler) target(inv invocation, it eventschema.Item) (detach.Target, *e
 }
 
 // regionFor is the request's region, else the event's, else the
-// function's own (SPEC §2).
+// function's own (README "The request object").
 func regionFor(inv invocation, it eventschema.Item) string {
 	return firstNonEmpty(it.Request.RegionID, it.EventRegion, inv.region)
 }

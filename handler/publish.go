@@ -22,7 +22,7 @@ type Publisher interface {
 // publishReserve is kept free before the FC deadline for the answer itself.
 const publishReserve = 300 * time.Millisecond
 
-// publish sends one follow-up event per result that has one (SPEC §4) and
+// publish sends one follow-up event per result that has one (README "Follow-up events") and
 // records the outcome in the response. Nothing is sent for a dry run, for
 // bad batch elements (skip[i]), or when no bus is configured.
 func (h *Handler) publish(ctx context.Context, inv invocation, resp *eventschema.Response, skip []bool) {

@@ -55,8 +55,8 @@ func seedFixtureInstance(t *testing.T, srv *ecsemu.Server, delay time.Duration) 
 	}
 }
 
-// noReissue keeps re-issues of slow detaches (a separate mechanism, SPEC
-// §3) out of the detach counts.
+// noReissue keeps re-issues of slow detaches (a separate mechanism, README
+// "What it does") out of the detach counts.
 var noReissue = opts{policy: func(p *detach.Policy) { p.RedetachAfter = time.Minute }}
 
 // delivery is one duplicate to send.
@@ -182,7 +182,7 @@ func TestDuplicateECSEvent(t *testing.T) {
 			payload, evID := ecsFixture(t, "statechange-stopping.json")
 			outs := deliverConcurrently(t, e, delivery{"fc-a", payload}, delivery{"fc-b", payload})
 			for _, o := range outs {
-				// SPEC §3: truly simultaneous deliveries may both call
+				// README "What it does": truly simultaneous deliveries may both call
 				// detach; both then report Detached.
 				allDetached(t, o, fixtureEligible)
 				var skipped []string

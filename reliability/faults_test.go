@@ -269,7 +269,7 @@ func faultCells() []cell {
 			name: "ecs/slow/detach-above-budget-completes-meanwhile",
 			// The lost answer's detach completed before the retry: ECS
 			// refuses the retry (InvalidEniState) and the ENI is
-			// Available. This invocation detached it (SPEC §4: Detached,
+			// Available. This invocation detached it (README "Outcomes": Detached,
 			// not AlreadyDetached, which means Available before any call).
 			o: opts{maxCall: 250 * time.Millisecond},
 			arm: func(_ *testing.T, e *env, _ []string) {
@@ -613,7 +613,7 @@ func checkResult(t *testing.T, r eventschema.Result, w want, reqID string) {
 	}
 }
 
-// emulatorRequestIDs is what SPEC §4 says requestIds holds: the RequestId
+// emulatorRequestIDs is what the README ("`data`") says requestIds holds: the RequestId
 // of every ECS call about the ENI that got an answer, rejected ones
 // included, in order; instance-wide listings excluded.
 func emulatorRequestIDs(e *env, eni string) []string {
@@ -668,7 +668,7 @@ func checkEvents(t *testing.T, e *env, o outcome, w want, reqID string) {
 	}
 }
 
-// checkStatus: an HTTP answer has the status of SPEC §4 and is never an
+// checkStatus: an HTTP answer has the status of the README's outcome table and is never an
 // error, whatever failed.
 func checkStatus(t *testing.T, o outcome, status int) {
 	t.Helper()

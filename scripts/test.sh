@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's test command (README "Run the tests"; .ci/run calls it).
+# The project's test command (README "Try it, test it"; .ci/run calls it).
 # Offline except for the Go module proxy; safe to run from any directory.
 #
 #   bash scripts/test.sh          # everything: what CI runs

@@ -31,7 +31,7 @@ type Options struct {
 
 // New reads the configuration through getenv and returns the handler. An
 // invalid configuration is logged here, at start-up, and the handler
-// answers every invocation with it (SPEC §3); it is also returned.
+// answers every invocation with it (README "Configuration"); it is also returned.
 func New(getenv func(string) string, logOut io.Writer, o Options) (*handler.Handler, error) {
 	cfg, cfgErr := config.Load(getenv)
 	logger := NewLogger(logOut, cfg.LogLevel)

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,8 +14,11 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
 	"github.com/eni-detach/eni-detach/eventschema"
+	"github.com/eni-detach/eni-detach/handler"
 	"github.com/eni-detach/eni-detach/internal/app"
 )
+
+const detachUsage = "usage: eni-detach detach --region R (--eni ID [--instance ID] | --instance ID) [--dry-run] [--no-wait] [--timeout D]"
 
 func runDetach(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("detach", flag.ContinueOnError)
@@ -24,18 +28,19 @@ func runDetach(args []string, stdout, stderr io.Writer) int {
 	instance := fs.String("instance", "", "instance id (i-…): with --eni, the instance it must be attached to; alone, detach all its eligible secondary ENIs")
 	dryRun := fs.Bool("dry-run", false, "look and decide, never call DetachNetworkInterface")
 	noWait := fs.Bool("no-wait", false, "return once ECS accepted the detach (outcome Pending)")
-	timeout := fs.Duration("timeout", 0, "overall deadline (default DETACH_TIMEOUT + 10s)")
+	timeout := fs.Duration("timeout", 0, "overall deadline; 0: DETACH_TIMEOUT + 10s")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: eni-detach detach --region R --eni ID [--instance ID] [--dry-run] [--no-wait]\n\n"+
+		fmt.Fprintf(fs.Output(), "%s\n\n"+
 			"Detaches with the credentials in ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET (/ _SECURITY_TOKEN) and prints\n"+
-			"the function's response. Exit code 0 when every ENI ended Detached, AlreadyDetached, DryRun or Pending.\n\n")
+			"the function's response. Exit status 0 when every ENI ended Detached, AlreadyDetached, DryRun or Pending,\n"+
+			"1 otherwise, 2 for a usage error.\n\n", detachUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if isHelp(err) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *timeout < 0 {
+		return usageError(fs, "--timeout must not be negative, got %s", *timeout)
 	}
 	req := eventschema.Request{RegionID: *region, NetworkInterfaceID: *eni, InstanceID: *instance}
 	if *dryRun {
@@ -46,13 +51,13 @@ func runDetach(args []string, stdout, stderr io.Writer) int {
 		req.Wait = &f
 	}
 	if *region == "" {
-		fmt.Fprintln(stderr, "detach: --region is required")
-		fs.Usage()
-		return 2
+		return usageError(fs, "--region is required")
+	}
+	if *eni == "" && *instance == "" {
+		return usageError(fs, "--eni or --instance is required")
 	}
 	if err := req.Validate(); err != nil {
-		fmt.Fprintln(stderr, "detach:", err)
-		return 2
+		return usageError(fs, "%v", err)
 	}
 	if os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID") == "" || os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET") == "" {
 		fmt.Fprintln(stderr, "detach: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for STS credentials)")
@@ -77,13 +82,18 @@ func runDetach(args []string, stdout, stderr io.Writer) int {
 	})
 	payload, _ := json.Marshal(req)
 	out, err := h.Invoke(ctx, payload)
-	return printOutcome(stdout, stderr, out, err)
+	return printDetach(stdout, stderr, out, err)
 }
 
-// printOutcome prints the response and turns it into an exit code.
-func printOutcome(stdout, stderr io.Writer, out any, err error) int {
+// printDetach prints the response and turns it into an exit code.
+func printDetach(stdout, stderr io.Writer, out any, err error) int {
 	if err != nil {
-		fmt.Fprintln(stderr, "error:", err)
+		msg := err.Error()
+		var re *handler.RetryableError
+		if errors.As(err, &re) {
+			msg = re.Reason // the whole response follows on stdout
+		}
+		fmt.Fprintln(stderr, "error:", msg)
 	}
 	if out != nil {
 		b, _ := json.MarshalIndent(out, "", "  ")

@@ -1,4 +1,4 @@
-// Package config reads the function's environment (SPEC §5). Every
+// Package config reads the function's environment (README "Configuration"). Every
 // variable is an env key with a default constant beside it; Load parses
 // all of them and reports every problem at once, naming the variable.
 package config

@@ -10,7 +10,7 @@ import (
 	"github.com/eni-detach/eni-detach/internal/ecsapi"
 )
 
-// Class is what an ECS error means for the detach (SPEC §3).
+// Class is what an ECS error means for the detach (README "What it does", the error-code table).
 type Class string
 
 // Error classes.

@@ -175,7 +175,7 @@ func (r *run) plan(targets []Target) []report {
 
 // planInstance lists an instance's secondary ENIs and keeps the eligible
 // ones. The listing is not "about" any one ENI, so its request ids are not
-// put on the results (SPEC §4).
+// put on the results (README "`data`").
 func (r *run) planInstance(tg Target) ([]*track, TargetReport) {
 	var (
 		out    TargetReport
@@ -366,7 +366,7 @@ func (r *run) decide(t *track, e *ecsapi.ENI, now time.Time) {
 		// one's detach) counts as Detached too: both deliveries then
 		// report the same outcome. So does a detach whose answer was lost
 		// and whose retry found the ENI already Available: it was InUse
-		// before that call, so AlreadyDetached would be wrong (SPEC §4).
+		// before that call, so AlreadyDetached would be wrong (README "Outcomes").
 		if t.accepted > 0 || t.followed || t.unanswered {
 			r.done(t, eventschema.OutcomeDetached, nil)
 		} else {

@@ -27,7 +27,7 @@ type refusal struct {
 	reason  string
 }
 
-// guard applies the never-detach rules of SPEC §3 to an ENI seen by
+// guard applies the never-detach rules (README "What it does") to an ENI seen by
 // Describe. namedInstance is the instance the request named ("" if none);
 // trunkID is the request's TrunkNetworkInstanceId.
 func guard(e ecsapi.ENI, namedInstance, trunkID string, sel config.TagSelector) *refusal {

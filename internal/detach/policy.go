@@ -16,7 +16,7 @@ import (
 type Policy struct {
 	DetachTimeout time.Duration
 	RedetachAfter time.Duration
-	// MaxReissues bounds re-issued detaches per ENI (SPEC: 3, so at most
+	// MaxReissues bounds re-issued detaches per ENI (README "What it does": 3, so at most
 	// four accepted detach calls).
 	MaxReissues int
 	// DeadlineMargin is kept free before the FC deadline: waiting stops

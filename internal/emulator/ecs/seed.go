@@ -1,6 +1,10 @@
 package ecs
 
-import "github.com/eni-detach/eni-detach/internal/creds"
+import (
+	"maps"
+
+	"github.com/eni-detach/eni-detach/internal/creds"
+)
 
 // Demo ids created by SeedDemo (lower-case alphanumerics, as ECS ids are).
 const (
@@ -56,23 +60,56 @@ func (s *Server) SeedDemo() DemoIDs {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.regions[ids.Region] = true
+	s.seedInstanceLocked(ids.InstanceID, ids.PrimaryENI, ids.SecondaryENIs, map[string]string{DemoTagKey: DemoTagValue})
+	return ids
+}
+
+// Ids of the repository's sample payloads (eventschema/testdata and
+// handler/testdata/http), created by SeedFixtures so that every sample
+// does under `local` what its README row says.
+const (
+	FixtureInstanceID   = "i-bp1fixture0000000001"
+	FixturePrimaryENI   = "eni-bp1fixture0000000000"
+	FixtureSecondaryENI = "eni-bp1fixture0000000001"
+	FixtureSecondary2   = "eni-bp1fixture0000000002"
+	// FixtureTagKey=FixtureTagValue is the tag s.yaml's ENI_TAG_SELECTOR
+	// asks for, so the samples also work with the deployed selector.
+	FixtureTagKey   = "eni-detach"
+	FixtureTagValue = "enabled"
+)
+
+// SeedFixtures creates, in the demo region, the Running instance of the
+// sample payloads (i-bp1fixture0000000001), its Primary ENI
+// eni-bp1fixture0000000000 and two Secondary ENIs eni-bp1fixture0000000001
+// and eni-bp1fixture0000000002 (InUse, tagged eni-detach=enabled). It
+// registers no credentials: SeedDemo does. Calling it again resets them.
+func (s *Server) SeedFixtures() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seedInstanceLocked(FixtureInstanceID, FixturePrimaryENI, []string{FixtureSecondaryENI, FixtureSecondary2},
+		map[string]string{FixtureTagKey: FixtureTagValue})
+}
+
+// seedInstanceLocked (re)creates a Running instance in the demo region with
+// an untagged Primary ENI and InUse Secondary ENIs carrying tags.
+// They belong to the default account.
+func (s *Server) seedInstanceLocked(instanceID, primaryENI string, secondaries []string, tags map[string]string) {
 	account := s.ids.DefaultAccount()
-	s.instances[ids.InstanceID] = &instanceState{Instance: Instance{
-		ID: ids.InstanceID, Account: account, Region: ids.Region, Status: InstanceRunning,
+	s.regions[DemoRegion] = true
+	s.instances[instanceID] = &instanceState{Instance: Instance{
+		ID: instanceID, Account: account, Region: DemoRegion, Status: InstanceRunning,
 	}}
 	base := ENI{
-		Account: account, Region: ids.Region, InstanceID: ids.InstanceID, Status: ENIInUse, TrafficMode: TrafficStandard,
-		VpcID: ids.VpcID, VSwitchID: ids.VSwitchID, ZoneID: ids.ZoneID,
+		Account: account, Region: DemoRegion, InstanceID: instanceID, Status: ENIInUse, TrafficMode: TrafficStandard,
+		VpcID: DemoVpcID, VSwitchID: DemoVSwitchID, ZoneID: DemoZoneID,
 	}
 	primary := base
-	primary.ID, primary.Type = ids.PrimaryENI, ENIPrimary
+	primary.ID, primary.Type = primaryENI, ENIPrimary
 	s.putENILocked(primary)
-	for _, id := range ids.SecondaryENIs {
+	for _, id := range secondaries {
 		e := base
 		e.ID, e.Type = id, ENISecondary
-		e.Tags = map[string]string{DemoTagKey: DemoTagValue}
+		e.Tags = maps.Clone(tags)
 		s.putENILocked(e)
 	}
-	return ids
 }

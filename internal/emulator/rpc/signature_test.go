@@ -2,7 +2,7 @@ package rpc
 
 import "testing"
 
-// The ECS signature page's published example, recomputed in NOTES.md.
+// The ECS signature page's published example (AccessKeyId testid, secret testsecret).
 func TestSignatureTestVector(t *testing.T) {
 	p := map[string]string{
 		"AccessKeyId":      "testid",

@@ -10,10 +10,12 @@ import (
 )
 
 // AddCredentials registers a key pair (with its STS token, if any) in the
-// default account, allowed every action (identity.Registry.AddKey
-// registers keys of other accounts or with policies). A key registered
-// with a token, or whose ID starts with "STS.", must present exactly that
-// token. Re-adding a key replaces it.
+// default account, for identity.Registry.DefaultPrincipal: an STS triple is
+// a session of the function's role, allowed every action unless that role
+// is registered with a policy (identity.Registry.AddKey registers keys of
+// other accounts or with policies of their own). A key registered with a
+// token, or whose ID starts with "STS.", must present exactly that token.
+// Re-adding a key replaces it.
 func (s *Server) AddCredentials(c creds.Credentials) { s.AddCredentialsUntil(c, time.Time{}) }
 
 // AddCredentialsUntil registers credentials that expire at expiry on the

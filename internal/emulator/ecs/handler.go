@@ -38,6 +38,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		caller, aerr = s.authenticate(r.Method, params)
 		call.Account = caller.Account
 	}
+	// Call.Account, resolved from the key above, is the account that ECS
+	// counts quotas and owns resources by.
 	if aerr == nil {
 		if aerr = s.checkQuota(call.Action); aerr != nil {
 			call.Fault = FaultQuota

@@ -75,8 +75,7 @@ func (ev *HTTPTriggerEvent) Header(name string) string {
 // a string rawPath and an object requestContext) and decodes it. Once the
 // envelope is recognised the answer is always an event: problems inside it
 // are kept for ParseHTTPBody, so that the caller still gets an HTTP 400.
-// The error result is always nil; it stays for the Recogniser's contract.
-func asHTTPEvent(raw []byte) (*HTTPTriggerEvent, bool, error) {
+func asHTTPEvent(raw []byte) (*HTTPTriggerEvent, bool) {
 	var probe struct {
 		Version        *string         `json:"version"`
 		RawPath        *string         `json:"rawPath"`
@@ -84,7 +83,7 @@ func asHTTPEvent(raw []byte) (*HTTPTriggerEvent, bool, error) {
 	}
 	if json.Unmarshal(raw, &probe) != nil || probe.Version == nil || *probe.Version != "v1" ||
 		probe.RawPath == nil || !bytes.HasPrefix(bytes.TrimSpace(probe.RequestContext), []byte("{")) {
-		return nil, false, nil
+		return nil, false
 	}
 	ev := &HTTPTriggerEvent{payloadBytes: len(raw)}
 	// Unmarshal goes on past a member of the wrong type, so the request id
@@ -92,7 +91,7 @@ func asHTTPEvent(raw []byte) (*HTTPTriggerEvent, bool, error) {
 	if err := json.Unmarshal(raw, ev); err != nil {
 		ev.malformed = envelopeProblem(err)
 	}
-	return ev, true, nil
+	return ev, true
 }
 
 func envelopeProblem(err error) *ValidationError {
@@ -112,9 +111,17 @@ func envelopeProblem(err error) *ValidationError {
 // MaxHTTPBodyBytes, one request object) merged with the `wait` and
 // `dryRun` query parameters. It does not look at the method. Every problem
 // is reported at once, each naming its field (body, content-type,
-// query.wait, NetworkInterfaceId, …); the request returned without an
-// error always passes Validate.
-func ParseHTTPBody(ev *HTTPTriggerEvent) (Request, *ValidationError) {
+// query.wait, NetworkInterfaceId, …) in a *ValidationError; the request
+// returned without an error always passes Validate.
+func ParseHTTPBody(ev *HTTPTriggerEvent) (Request, error) {
+	req, v := parseHTTPBody(ev)
+	if v != nil {
+		return Request{}, v
+	}
+	return req, nil
+}
+
+func parseHTTPBody(ev *HTTPTriggerEvent) (Request, *ValidationError) {
 	if ev.malformed != nil {
 		return Request{}, ev.malformed
 	}
@@ -138,7 +145,7 @@ func ParseHTTPBody(ev *HTTPTriggerEvent) (Request, *ValidationError) {
 		v.add("body", "must be one request object, not an array: send one request per HTTP call")
 		return Request{}, v
 	}
-	req, derr := DecodeRequest(body)
+	req, derr := decodeRequest(body)
 	if derr.wholePayload() {
 		return Request{}, prefixWholeBody(derr)
 	}

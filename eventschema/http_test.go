@@ -3,6 +3,7 @@ package eventschema
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -36,8 +37,9 @@ func recogniseHTTP(t *testing.T, payload []byte) *HTTPTriggerEvent {
 	return rec.HTTP
 }
 
-func fieldNames(v *ValidationError) []string {
-	if v == nil {
+func fieldNames(err error) []string {
+	var v *ValidationError
+	if !errors.As(err, &v) {
 		return nil
 	}
 	out := make([]string, len(v.Fields))
@@ -217,8 +219,12 @@ func httpSeeds(f *testing.F) [][]byte {
 // field it complains about, and an accepted request is valid, came from a
 // body within the cap, and honours the query flags.
 func checkHTTPParse(t *testing.T, ev *HTTPTriggerEvent) {
-	req, verr := ParseHTTPBody(ev)
-	if verr != nil {
+	req, err := ParseHTTPBody(ev)
+	if err != nil {
+		var verr *ValidationError
+		if !errors.As(err, &verr) {
+			t.Fatalf("error %v is not a *ValidationError", err)
+		}
 		if len(verr.Fields) == 0 {
 			t.Fatal("an error without fields")
 		}

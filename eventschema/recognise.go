@@ -82,7 +82,7 @@ func (rc Recogniser) Recognise(payload []byte) (Recognition, error) {
 		// An HTTP request with an oversized body still deserves an HTTP
 		// answer (400), so look for the envelope before refusing.
 		if len(trimmed) > 0 && trimmed[0] == '{' {
-			if ev, ok, err := asHTTPEvent(trimmed); ok && err == nil {
+			if ev, ok := asHTTPEvent(trimmed); ok {
 				return Recognition{HTTP: ev}, nil
 			}
 		}
@@ -100,10 +100,7 @@ func (rc Recogniser) Recognise(payload []byte) (Recognition, error) {
 	case '[':
 		return rc.batch(trimmed, now)
 	case '{':
-		if ev, ok, err := asHTTPEvent(trimmed); ok {
-			if err != nil {
-				return Recognition{}, err
-			}
+		if ev, ok := asHTTPEvent(trimmed); ok {
 			return Recognition{HTTP: ev}, nil
 		}
 		item := rc.object(trimmed, now)

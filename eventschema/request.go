@@ -119,7 +119,7 @@ func ParseRequest(raw []byte) (Request, error) {
 // parseRequest is ParseRequest with the concrete error type, for callers
 // in this package that re-locate the fields.
 func parseRequest(raw []byte) (Request, *ValidationError) {
-	r, v := DecodeRequest(raw)
+	r, v := decodeRequest(raw)
 	if v.wholePayload() {
 		return Request{}, v
 	}
@@ -129,14 +129,14 @@ func parseRequest(raw []byte) (Request, *ValidationError) {
 	return r, nil
 }
 
-// DecodeRequest does the type checks; Validate does the value checks.
+// decodeRequest does the type checks; validate does the value checks.
 // Callers that merge in more fields (HTTP query parameters) decode first
 // and validate after. On a field of the wrong type it goes on with the
 // others and returns what it could decode along with every type problem,
 // so that a caller can add the value problems of the other fields (every
 // problem at once); a payload that is not a JSON object gives a single
 // problem about the whole payload (field "") and no request.
-func DecodeRequest(raw []byte) (Request, *ValidationError) {
+func decodeRequest(raw []byte) (Request, *ValidationError) {
 	var obj map[string]json.RawMessage
 	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 || trimmed[0] != '{' {

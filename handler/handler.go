@@ -31,7 +31,7 @@ var _ ECSClients = (*ecsapi.Factory)(nil)
 type Deps struct {
 	Config config.Config
 	// ConfigErr, when set, makes every invocation fail without an ECS
-	// call (README "Configuration": invalid configuration).
+	// call (README, "Configuration").
 	ConfigErr error
 	ECS       ECSClients
 	Publisher Publisher
@@ -71,7 +71,6 @@ type invocation struct {
 	region       string
 	accountID    string
 	functionName string
-	retryCount   int
 }
 
 // meta reads the FC context once (fccontext.FromContext rebuilds state on
@@ -84,7 +83,6 @@ func (h *Handler) meta(ctx context.Context) invocation {
 			region:       fc.Region,
 			accountID:    fc.AccountId,
 			functionName: fc.Function.Name,
-			retryCount:   fc.RetryCount,
 			creds: creds.Credentials{
 				AccessKeyID:     fc.Credentials.AccessKeyId,
 				AccessKeySecret: fc.Credentials.AccessKeySecret,
@@ -130,7 +128,7 @@ func (h *Handler) eventSource(inv invocation) string {
 func (h *Handler) Invoke(ctx context.Context, payload []byte) (any, error) {
 	inv := h.meta(ctx)
 	lg := h.d.Logger.With().Str("request_id", inv.requestID).Logger()
-	ctx = lg.WithContext(creds.NewContext(ctx, inv.creds))
+	ctx = lg.WithContext(ctx)
 	start := time.Now()
 
 	rc := h.rc

@@ -36,10 +36,10 @@ func (h *Handler) serveHTTP(ctx context.Context, inv invocation, ev *eventschema
 		return httpJSON(inv, 500, eventschema.Response{Error: &eventschema.TopError{
 			Code: eventschema.CodeInvalidConfiguration, Message: h.d.ConfigErr.Error()}})
 	}
-	req, verr := eventschema.ParseHTTPBody(ev)
-	if verr != nil {
-		lg.Warn().Err(verr).Msg("http: invalid request, no ECS call made")
-		return httpJSON(inv, 400, invalidResponse(verr))
+	req, err := eventschema.ParseHTTPBody(ev)
+	if err != nil {
+		lg.Warn().Err(err).Msg("http: invalid request, no ECS call made")
+		return httpJSON(inv, 400, invalidResponse(err))
 	}
 	item := eventschema.Item{Trigger: httpTrigger(inv, ev), Request: req}
 	resp := h.process(ctx, inv, []eventschema.Item{item})
@@ -52,7 +52,7 @@ func httpTrigger(inv invocation, ev *eventschema.HTTPTriggerEvent) eventschema.T
 	return eventschema.Trigger{Kind: eventschema.TriggerHTTP, EventID: firstNonEmpty(ev.RequestContext.RequestID, inv.requestID)}
 }
 
-// httpStatus is the highest status of the results (README "The response"), 200 when
+// httpStatus is the highest status of the results (README, "Outcomes"), 200 when
 // nothing was acted on. A publish failure does not change it.
 func httpStatus(resp eventschema.Response) int {
 	status := 200

@@ -577,7 +577,11 @@ func TestHTTPFollowUpEvents(t *testing.T) {
 		eb.AddBus(bus)
 		f := newFixture(t, func(d *handler.Deps) {
 			d.Config.EventBusName = busName
-			d.Publisher = publish.New(publish.Config{Endpoint: eb.URL(), BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
+			endpoint, err := config.ParseEndpoint(eb.URL())
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.Publisher = publish.New(publish.Config{Endpoint: endpoint, BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
 		})
 		eb.AddCredentials(f.ecs.Creds)
 		return f, eb

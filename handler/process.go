@@ -3,127 +3,96 @@ package handler
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/eni-detach/eni-detach/eventschema"
 	"github.com/eni-detach/eni-detach/internal/detach"
 )
 
+// slot is one payload item and what became of it.
+type slot struct {
+	item eventschema.Item
+	// target is the item's index in the engine's targets; -1 for an
+	// ignored item, which the engine never sees.
+	target int
+	report detach.TargetReport
+	// publish says whether the item's results get follow-up events: a
+	// refused item (bad batch element) is reported but was not acted on.
+	publish bool
+}
+
 // process runs the recognised items: plan → detach → publish → answer.
 func (h *Handler) process(ctx context.Context, inv invocation, items []eventschema.Item) eventschema.Response {
-	var (
-		resp    eventschema.Response
-		ignored []string
-		targets []detach.Target
-		owners  []int // item index per target
-	)
-	invalid := map[int]eventschema.Result{}
+	slots := make([]slot, len(items))
+	var targets []detach.Target
 	for i, it := range items {
-		switch {
-		case it.Err != nil:
-			invalid[i] = h.invalidItem(inv, it)
-		case it.Ignored != "":
-			ignored = append(ignored, it.Ignored)
+		slots[i] = slot{item: it, target: -1}
+		if it.Ignored != "" && it.Err == nil {
 			logIgnored(ctx, it)
-		default:
-			tg, err := h.target(inv, it)
-			if err != nil {
-				it.Err = err
-				invalid[i] = h.invalidItem(inv, it)
-				continue
-			}
-			targets = append(targets, tg)
-			owners = append(owners, i)
+			continue
 		}
+		tg := h.target(inv, it)
+		slots[i].target, slots[i].publish = len(targets), tg.Invalid == nil
+		targets = append(targets, tg)
 	}
-
-	var reports []detach.TargetReport
 	if len(targets) > 0 {
-		api := h.d.ECS.Client(inv.creds)
-		reports = h.d.Engine.Run(ctx, api, targets)
+		reports := h.d.Engine.Run(ctx, detach.Single(h.d.ECS.Client(inv.creds)), targets)
+		for i := range slots {
+			if k := slots[i].target; k >= 0 {
+				slots[i].report = reports[k]
+			}
+		}
 	}
 
-	// Results in payload order: each item's results where the item stood.
-	byItem := map[int]detach.TargetReport{}
-	for k, rep := range reports {
-		byItem[owners[k]] = rep
-	}
-	var skip []bool // results that publish nothing: bad elements were not acted on
-	for i, it := range items {
-		if r, ok := invalid[i]; ok {
-			resp.Results = append(resp.Results, r)
-			skip = append(skip, true)
-			continue
+	// Results in payload order; the ignored reasons of the items come
+	// before those of instances with nothing to detach.
+	var (
+		resp                     eventschema.Response
+		itemIgnored, instIgnored []string
+	)
+	for _, s := range slots {
+		resp.Results = append(resp.Results, s.report.Results...)
+		resp.Skipped = append(resp.Skipped, s.report.Skipped...)
+		if s.target < 0 {
+			itemIgnored = append(itemIgnored, s.item.Ignored)
 		}
-		rep, ok := byItem[i]
-		if !ok {
-			continue
-		}
-		for _, r := range rep.Results {
-			r.Trigger = it.Trigger
-			r.FCRequestID = inv.requestID
-			resp.Results = append(resp.Results, r)
-			skip = append(skip, false)
-		}
-		resp.Skipped = append(resp.Skipped, rep.Skipped...)
-		if rep.Ignored != "" {
-			ignored = append(ignored, rep.Ignored)
+		if s.report.Ignored != "" {
+			instIgnored = append(instIgnored, s.report.Ignored)
 		}
 	}
 	if len(resp.Results) == 0 {
-		resp.Ignored = strings.Join(ignored, "; ")
+		resp.Ignored = strings.Join(append(itemIgnored, instIgnored...), "; ")
 	}
-	h.publish(ctx, inv, &resp, skip)
+	h.publish(ctx, inv, &resp, slots)
 	return resp
 }
 
-// target turns an actionable item into a detach target.
-func (h *Handler) target(inv invocation, it eventschema.Item) (detach.Target, *eventschema.ValidationError) {
+// target turns an item into a detach target. A refused item (a bad batch
+// element, or a region that is missing or malformed) becomes a target the
+// engine only reports on.
+func (h *Handler) target(inv invocation, it eventschema.Item) detach.Target {
 	req := it.Request
-	region := regionFor(inv, it)
-	if region == "" {
-		return detach.Target{}, &eventschema.ValidationError{Fields: []eventschema.FieldError{{
-			Field: "RegionId", Problem: "is required when the function's region is unknown (FC_REGION unset)"}}}
-	}
-	if !eventschema.ValidRegionID(region) {
-		return detach.Target{}, &eventschema.ValidationError{Fields: []eventschema.FieldError{{
-			Field: "RegionId", Problem: "must be a region id such as cn-hangzhou, got " + region}}}
-	}
-	return detach.Target{
+	region := firstNonEmpty(req.RegionID, it.EventRegion, inv.region) // README, "The request object"
+	tg := detach.Target{
 		RegionID:           region,
 		NetworkInterfaceID: req.NetworkInterfaceID,
 		InstanceID:         req.InstanceID,
 		TrunkID:            req.TrunkNetworkInstanceID,
 		DryRun:             req.WantsDryRun() || h.d.Config.DryRun,
 		Wait:               req.WantsWait(),
-	}, nil
-}
-
-// regionFor is the request's region, else the event's, else the
-// function's own (README "The request object").
-func regionFor(inv invocation, it eventschema.Item) string {
-	return firstNonEmpty(it.Request.RegionID, it.EventRegion, inv.region)
-}
-
-// invalidItem is the result of a bad batch element: reported, never
-// published, and the other elements go on.
-func (h *Handler) invalidItem(inv invocation, it eventschema.Item) eventschema.Result {
-	region := regionFor(inv, it)
-	now := time.Now()
-	return eventschema.Result{
-		StartedAt:          now,
-		FinishedAt:         now,
-		RegionID:           region,
-		NetworkInterfaceID: it.Request.NetworkInterfaceID,
-		InstanceID:         it.Request.InstanceID,
-		Outcome:            eventschema.OutcomeInvalidRequest,
-		Error: &eventschema.ErrorInfo{Code: eventschema.CodeInvalidRequest, Message: it.Err.Error(),
-			Fields: it.Err.Fields},
-		RequestIDs:  []string{},
-		DryRun:      it.Request.WantsDryRun() || h.d.Config.DryRun,
-		Trigger:     it.Trigger,
-		FCRequestID: inv.requestID,
+		Trigger:            it.Trigger,
+		FCRequestID:        inv.requestID,
+		Invalid:            it.Err,
 	}
+	switch {
+	case tg.Invalid != nil:
+	case region == "":
+		tg.Invalid = &eventschema.ValidationError{Fields: []eventschema.FieldError{{
+			Field: "RegionId", Problem: "is required when the function's region is unknown (FC_REGION unset)"}}}
+	case !eventschema.ValidRegionID(region):
+		tg.Invalid = &eventschema.ValidationError{Fields: []eventschema.FieldError{{
+			Field: "RegionId", Problem: "must be a region id such as cn-hangzhou, got " + region}}}
+	}
+	return tg
 }
 
 func logIgnored(ctx context.Context, it eventschema.Item) {

@@ -2,7 +2,6 @@ package handler
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -16,39 +15,35 @@ import (
 
 // Publisher sends follow-up events; *publish.Publisher in production.
 type Publisher interface {
-	Publish(ctx context.Context, c creds.Credentials, region, accountID string, events []publish.Event) publish.Report
+	Publish(ctx context.Context, c creds.Credentials, region, accountID string, events []eventschema.FollowUpEvent) publish.Report
 }
+
+var _ Publisher = (*publish.Publisher)(nil)
 
 // publishReserve is kept free before the FC deadline for the answer itself.
 const publishReserve = 300 * time.Millisecond
 
-// publish sends one follow-up event per result that has one (README "Follow-up events") and
-// records the outcome in the response. Nothing is sent for a dry run, for
-// bad batch elements (skip[i]), or when no bus is configured.
-func (h *Handler) publish(ctx context.Context, inv invocation, resp *eventschema.Response, skip []bool) {
+// publish sends one follow-up event per result that has one (README,
+// "Follow-up events") and records the outcome in the response. Nothing is
+// sent for a dry run, for the results of slots that are not to be
+// published (bad batch elements), or when no bus is configured.
+func (h *Handler) publish(ctx context.Context, inv invocation, resp *eventschema.Response, slots []slot) {
 	lg := loggerFrom(ctx)
 	source := h.eventSource(inv)
-	var events []publish.Event
-	for i, r := range resp.Results {
-		if skip[i] {
+	var events []eventschema.FollowUpEvent
+	for _, s := range slots {
+		if !s.publish {
 			continue
 		}
-		fe, ok := eventschema.NewFollowUp(r, source, h.d.Config.EventBusName, inv.accountID)
-		if !ok {
-			continue
+		for _, r := range s.report.Results {
+			fe, ok := eventschema.NewFollowUp(r, source, h.d.Config.EventBusName, inv.accountID)
+			if !ok {
+				continue
+			}
+			lg.Info().Str("event_id", fe.ID).Str("event_type", fe.Type).Str("subject", fe.Subject).
+				Str("eni_id", r.NetworkInterfaceID).Str("outcome", string(r.Outcome)).Msg("follow-up event")
+			events = append(events, fe)
 		}
-		data, err := json.Marshal(fe.Data)
-		if err != nil {
-			resp.PublishError = "encoding event data: " + err.Error()
-			lg.Error().Err(err).Msg("cannot encode follow-up event")
-			return
-		}
-		lg.Info().Str("event_id", fe.ID).Str("event_type", fe.Type).Str("subject", fe.Subject).
-			Str("eni_id", r.NetworkInterfaceID).Str("outcome", string(r.Outcome)).Msg("follow-up event")
-		events = append(events, publish.Event{
-			ID: fe.ID, Source: fe.Source, Type: fe.Type, Subject: fe.Subject, Time: r.FinishedAt,
-			DataContentType: fe.DataContentType, Data: data, BusName: fe.AliyunEventBusName,
-		})
 	}
 	if len(events) == 0 {
 		return

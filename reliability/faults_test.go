@@ -613,7 +613,7 @@ func checkResult(t *testing.T, r eventschema.Result, w want, reqID string) {
 	}
 }
 
-// emulatorRequestIDs is what the README ("`data`") says requestIds holds: the RequestId
+// emulatorRequestIDs is what the README says requestIds holds: the RequestId
 // of every ECS call about the ENI that got an answer, rejected ones
 // included, in order; instance-wide listings excluded.
 func emulatorRequestIDs(e *env, eni string) []string {
@@ -668,8 +668,8 @@ func checkEvents(t *testing.T, e *env, o outcome, w want, reqID string) {
 	}
 }
 
-// checkStatus: an HTTP answer has the status of the README's outcome table and is never an
-// error, whatever failed.
+// checkStatus: an HTTP answer has the status of the README's outcome
+// table and is never an error, whatever failed.
 func checkStatus(t *testing.T, o outcome, status int) {
 	t.Helper()
 	if o.err != nil {

@@ -94,12 +94,6 @@ func guardCases() []guardCase {
 			liftOpts: &opts{},
 		},
 		{
-			name: "dry-run/DRY_RUN-in-the-engine-policy", eni: ecsemu.ENI{Tags: tagged()},
-			o:       opts{policy: func(p *detach.Policy) { p.DryRun = true }},
-			request: named, outcome: eventschema.OutcomeDryRun,
-			liftOpts: &opts{},
-		},
-		{
 			name: "dry-run/request", eni: ecsemu.ENI{Tags: tagged()},
 			request:     `{"NetworkInterfaceId":"` + guardENI + `","InstanceId":"` + guardInstance + `","DryRun":true}`,
 			outcome:     eventschema.OutcomeDryRun,

@@ -31,7 +31,8 @@ type Options struct {
 
 // New reads the configuration through getenv and returns the handler. An
 // invalid configuration is logged here, at start-up, and the handler
-// answers every invocation with it (README "Configuration"); it is also returned.
+// answers every invocation with it (README, "Configuration"); it is also
+// returned.
 func New(getenv func(string) string, logOut io.Writer, o Options) (*handler.Handler, error) {
 	cfg, cfgErr := config.Load(getenv)
 	logger := NewLogger(logOut, cfg.LogLevel)
@@ -46,11 +47,7 @@ func New(getenv func(string) string, logOut io.Writer, o Options) (*handler.Hand
 	}
 	var pub handler.Publisher
 	if cfg.EventBusName != "" {
-		pcfg := publish.Config{}
-		if cfg.EventBridgeEndpoint != nil {
-			pcfg.Endpoint = cfg.EventBridgeEndpoint.String()
-		}
-		pub = publish.New(pcfg)
+		pub = publish.New(publish.Config{Endpoint: cfg.EventBridgeEndpoint})
 	}
 	h := handler.New(handler.Deps{
 		Config:    cfg,

@@ -1,6 +1,7 @@
-// Package config reads the function's environment (README "Configuration"). Every
-// variable is an env key with a default constant beside it; Load parses
-// all of them and reports every problem at once, naming the variable.
+// Package config reads the function's environment (README, "Configuration").
+// Every variable is one row of a table: its name, how a value is parsed into
+// Config, and how it is logged. Load parses all of them and reports every
+// problem at once, naming the variable.
 package config
 
 import (
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 )
@@ -55,7 +57,7 @@ type Config struct {
 	// ECSEndpoint is a scheme://host[:port] override; nil means the SDK's
 	// regional endpoint over HTTPS.
 	ECSEndpoint *url.URL
-	// EventBridgeEndpoint is a full URL override; nil means
+	// EventBridgeEndpoint is a scheme://host[:port] override; nil means
 	// https://{accountId}.eventbridge.{region}.aliyuncs.com.
 	EventBridgeEndpoint *url.URL
 	TagSelector         TagSelector
@@ -66,6 +68,11 @@ type Config struct {
 	// MaintenanceLead: how far ahead of its notBefore a Scheduled or
 	// Inquiring system event is acted on; 0 acts on Executing only.
 	MaintenanceLead time.Duration
+
+	// rejected holds the raw value of every variable Load refused, by
+	// name, so that the start-up log shows it instead of the default the
+	// field kept.
+	rejected map[string]string
 }
 
 // Default returns the configuration of an empty environment.
@@ -99,6 +106,142 @@ func (e *Error) Error() string {
 // Is makes errors.Is(err, ErrInvalidConfiguration) true.
 func (e *Error) Is(target error) bool { return target == ErrInvalidConfiguration }
 
+// variable is one row of the configuration table. parse is given the
+// trimmed, non-empty value and sets its field, or returns the problem
+// (leaving the default); log writes the field to the start-up log line.
+type variable struct {
+	name  string
+	parse func(c *Config, v string) error
+	log   func(c Config, e *zerolog.Event)
+}
+
+// variables is every environment variable the function reads, in the order
+// problems are reported.
+var variables = []variable{
+	{EnvEventBusName, func(c *Config, v string) error {
+		if !validBusName(v) {
+			return fmt.Errorf("%q is not a bus name (letters, digits, '_', '-', '.', at most 127)", v)
+		}
+		c.EventBusName = v
+		return nil
+	}, func(c Config, e *zerolog.Event) { e.Str("event_bus_name", c.EventBusName) }},
+
+	{EnvEventSource, func(c *Config, v string) error {
+		if len(v) > 128 {
+			return errors.New("longer than 128 characters (EventBridge's limit for an event source)")
+		}
+		c.EventSource = v
+		return nil
+	}, func(c Config, e *zerolog.Event) { e.Str("event_source", c.EventSource) }},
+
+	{EnvECSEndpoint, endpointVar(func(c *Config) **url.URL { return &c.ECSEndpoint }), func(c Config, e *zerolog.Event) {
+		if c.ECSEndpoint != nil {
+			e.Str("ecs_endpoint", c.ECSEndpoint.String())
+		}
+	}},
+
+	{EnvEventBridgeEndpoint, endpointVar(func(c *Config) **url.URL { return &c.EventBridgeEndpoint }), func(c Config, e *zerolog.Event) {
+		if c.EventBridgeEndpoint != nil {
+			e.Str("eventbridge_endpoint", c.EventBridgeEndpoint.String())
+		}
+	}},
+
+	{EnvTagSelector, func(c *Config, v string) error {
+		sel, err := ParseTagSelector(v)
+		if err != nil {
+			return err
+		}
+		c.TagSelector = sel
+		return nil
+	}, func(c Config, e *zerolog.Event) { e.Str("eni_tag_selector", c.TagSelector.String()) }},
+
+	{EnvDetachTimeout, durationVar(func(c *Config) *time.Duration { return &c.DetachTimeout }),
+		func(c Config, e *zerolog.Event) { e.Dur("detach_timeout_ms", c.DetachTimeout) }},
+
+	{EnvRedetachAfter, durationVar(func(c *Config) *time.Duration { return &c.RedetachAfter }),
+		func(c Config, e *zerolog.Event) { e.Dur("redetach_after_ms", c.RedetachAfter) }},
+
+	{EnvDryRun, func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a boolean (true or false)", v)
+		}
+		c.DryRun = b
+		return nil
+	}, func(c Config, e *zerolog.Event) { e.Bool("dry_run", c.DryRun) }},
+
+	{EnvLogLevel, func(c *Config, v string) error {
+		lvl, err := zerolog.ParseLevel(strings.ToLower(v))
+		if err != nil || lvl == zerolog.NoLevel {
+			return fmt.Errorf("%q is not a level (trace, debug, info, warn, error, fatal, panic, disabled)", v)
+		}
+		c.LogLevel = lvl
+		return nil
+	}, func(c Config, e *zerolog.Event) { e.Str("log_level", c.LogLevel.String()) }},
+
+	{EnvMaintenanceLead, func(c *Config, v string) error {
+		d, err := parseDuration(v)
+		switch {
+		case err != nil:
+			return err
+		case d < 0 || d > MaxMaintenanceLead:
+			return fmt.Errorf("%s is out of range (0 to act on Executing events only, at most 24h)", v)
+		}
+		c.MaintenanceLead = d
+		return nil
+	}, func(c Config, e *zerolog.Event) { e.Dur("maintenance_lead_ms", c.MaintenanceLead) }},
+}
+
+func endpointVar(field func(*Config) **url.URL) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		u, err := ParseEndpoint(v)
+		if err != nil {
+			return err
+		}
+		*field(c) = u
+		return nil
+	}
+}
+
+func durationVar(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := parseDuration(v)
+		switch {
+		case err != nil:
+			return err
+		case d <= 0 || d > MaxDetachTimeout:
+			return fmt.Errorf("%s is out of range (more than 0, at most 24h)", v)
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+// Load reads the configuration through getenv (os.Getenv in production).
+// It always returns a usable Config (defaults where a value is bad) so the
+// caller can log it; err lists what was wrong.
+func Load(getenv func(string) string) (Config, error) {
+	c := Default()
+	e := &Error{}
+	for _, v := range variables {
+		raw := strings.TrimSpace(getenv(v.name))
+		if raw == "" {
+			continue
+		}
+		if err := v.parse(&c, raw); err != nil {
+			e.Problems = append(e.Problems, Problem{Var: v.name, Problem: err.Error()})
+			if c.rejected == nil {
+				c.rejected = map[string]string{}
+			}
+			c.rejected[v.name] = raw
+		}
+	}
+	if len(e.Problems) > 0 {
+		return c, e
+	}
+	return c, nil
+}
+
 // validBusName checks EventBridge's bus name rule: letters, digits, '_',
 // '-', '.', at most 127, starting with a letter or digit. (Not a regular
 // expression: a counted repetition compiles at process start, which costs
@@ -117,110 +260,6 @@ func validBusName(s string) bool {
 	return true
 }
 
-// Load reads the configuration through getenv (os.Getenv in production).
-// It always returns a usable Config (defaults where a value is bad) so the
-// caller can log it; err lists what was wrong.
-func Load(getenv func(string) string) (Config, error) {
-	c := Default()
-	e := &Error{}
-	bad := func(v, format string, args ...any) {
-		e.Problems = append(e.Problems, Problem{Var: v, Problem: fmt.Sprintf(format, args...)})
-	}
-	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
-
-	if v := get(EnvEventBusName); v != "" {
-		if !validBusName(v) {
-			bad(EnvEventBusName, "%q is not a bus name (letters, digits, '_', '-', '.', at most 127)", v)
-		} else {
-			c.EventBusName = v
-		}
-	}
-	if v := get(EnvEventSource); v != "" {
-		if len(v) > 128 {
-			bad(EnvEventSource, "longer than 128 characters (EventBridge's limit for an event source)")
-		} else {
-			c.EventSource = v
-		}
-	}
-	if v := get(EnvECSEndpoint); v != "" {
-		u, err := parseEndpoint(v)
-		if err != nil {
-			bad(EnvECSEndpoint, "%v", err)
-		} else {
-			c.ECSEndpoint = u
-		}
-	}
-	if v := get(EnvEventBridgeEndpoint); v != "" {
-		u, err := parseEndpoint(v)
-		if err != nil {
-			bad(EnvEventBridgeEndpoint, "%v", err)
-		} else {
-			c.EventBridgeEndpoint = u
-		}
-	}
-	if v := get(EnvTagSelector); v != "" {
-		sel, err := ParseTagSelector(v)
-		if err != nil {
-			bad(EnvTagSelector, "%v", err)
-		} else {
-			c.TagSelector = sel
-		}
-	}
-	if v := get(EnvDetachTimeout); v != "" {
-		d, err := parseDuration(v)
-		switch {
-		case err != nil:
-			bad(EnvDetachTimeout, "%v", err)
-		case d <= 0 || d > MaxDetachTimeout:
-			bad(EnvDetachTimeout, "%s is out of range (more than 0, at most 24h)", v)
-		default:
-			c.DetachTimeout = d
-		}
-	}
-	if v := get(EnvRedetachAfter); v != "" {
-		d, err := parseDuration(v)
-		switch {
-		case err != nil:
-			bad(EnvRedetachAfter, "%v", err)
-		case d <= 0 || d > MaxDetachTimeout:
-			bad(EnvRedetachAfter, "%s is out of range (more than 0, at most 24h)", v)
-		default:
-			c.RedetachAfter = d
-		}
-	}
-	if v := get(EnvDryRun); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			bad(EnvDryRun, "%q is not a boolean (true or false)", v)
-		} else {
-			c.DryRun = b
-		}
-	}
-	if v := get(EnvLogLevel); v != "" {
-		lvl, err := zerolog.ParseLevel(strings.ToLower(v))
-		if err != nil || lvl == zerolog.NoLevel {
-			bad(EnvLogLevel, "%q is not a level (trace, debug, info, warn, error, fatal, panic, disabled)", v)
-		} else {
-			c.LogLevel = lvl
-		}
-	}
-	if v := get(EnvMaintenanceLead); v != "" {
-		d, err := parseDuration(v)
-		switch {
-		case err != nil:
-			bad(EnvMaintenanceLead, "%v", err)
-		case d < 0 || d > MaxMaintenanceLead:
-			bad(EnvMaintenanceLead, "%s is out of range (0 to act on Executing events only, at most 24h)", v)
-		default:
-			c.MaintenanceLead = d
-		}
-	}
-	if len(e.Problems) > 0 {
-		return c, e
-	}
-	return c, nil
-}
-
 // parseDuration accepts Go durations ("90s", "2m") and bare seconds ("90"),
 // the form FC's own timeout setting uses.
 func parseDuration(v string) (time.Duration, error) {
@@ -234,8 +273,11 @@ func parseDuration(v string) (time.Duration, error) {
 	return d, nil
 }
 
-// parseEndpoint accepts scheme://host[:port] with an optional trailing "/".
-func parseEndpoint(v string) (*url.URL, error) {
+// ParseEndpoint is the one parser of service endpoint overrides
+// (ECS_ENDPOINT, EVENTBRIDGE_ENDPOINT): scheme://host[:port] with an
+// optional trailing "/", scheme http or https. It returns just the scheme
+// and host, which is what both SDK adapters take.
+func ParseEndpoint(v string) (*url.URL, error) {
 	u, err := url.Parse(v)
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("%q is not a URL of the form http(s)://host[:port]", v)
@@ -254,20 +296,41 @@ func parseEndpoint(v string) (*url.URL, error) {
 	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil
 }
 
-// MarshalZerologObject logs the configuration. It holds no secret.
+// maxLoggedValue bounds a rejected value in the log: enough to recognise
+// it, never a whole pasted file.
+const maxLoggedValue = 200
+
+// MarshalZerologObject logs the configuration. It holds no secret. A
+// variable Load rejected is logged under "rejected" with its raw value,
+// quoted, instead of the default its field kept: a rejected
+// ENI_TAG_SELECTOR must not read as "no selector".
 func (c Config) MarshalZerologObject(e *zerolog.Event) {
-	e.Str("event_bus_name", c.EventBusName).
-		Str("event_source", c.EventSource).
-		Str("eni_tag_selector", c.TagSelector.String()).
-		Dur("detach_timeout_ms", c.DetachTimeout).
-		Dur("redetach_after_ms", c.RedetachAfter).
-		Bool("dry_run", c.DryRun).
-		Dur("maintenance_lead_ms", c.MaintenanceLead).
-		Str("log_level", c.LogLevel.String())
-	if c.ECSEndpoint != nil {
-		e.Str("ecs_endpoint", c.ECSEndpoint.String())
+	var rejected *zerolog.Event
+	for _, v := range variables {
+		raw, bad := c.rejected[v.name]
+		if !bad {
+			v.log(c, e)
+			continue
+		}
+		if rejected == nil {
+			rejected = zerolog.Dict()
+		}
+		rejected.Str(v.name, quoteValue(raw))
 	}
-	if c.EventBridgeEndpoint != nil {
-		e.Str("eventbridge_endpoint", c.EventBridgeEndpoint.String())
+	if rejected != nil {
+		e.Dict("rejected", rejected)
 	}
+}
+
+// quoteValue quotes a raw environment value for a log line: Go syntax, so
+// control characters and invisible spaces show, cut at maxLoggedValue.
+func quoteValue(s string) string {
+	if len(s) > maxLoggedValue {
+		cut := maxLoggedValue
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return strconv.Quote(s[:cut]) + "…"
+	}
+	return strconv.Quote(s)
 }

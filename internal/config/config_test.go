@@ -1,10 +1,13 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 )
@@ -154,5 +157,76 @@ func TestLoadMaintenanceLead(t *testing.T) {
 	lg.Info().Object("config", Default()).Send()
 	if !strings.Contains(b.String(), `"maintenance_lead_ms":600000`) {
 		t.Errorf("config log lacks the lead: %s", b.String())
+	}
+}
+
+// TestRejectedValuesAreLoggedAsRejected: the start-up log shows a rejected
+// variable's raw value, quoted, under "rejected", and not the default its
+// field kept (a rejected ENI_TAG_SELECTOR must not read as "no selector").
+func TestRejectedValuesAreLoggedAsRejected(t *testing.T) {
+	long := strings.Repeat("é", maxLoggedValue)
+	c, err := Load(env(map[string]string{
+		EnvEventBusName: "ops", EnvDetachTimeout: "abc", EnvTagSelector: "=x", EnvDryRun: "yes\tplease", EnvEventSource: long,
+	}))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	logged := func(c Config) map[string]any {
+		var b strings.Builder
+		lg := zerolog.New(&b)
+		lg.Info().Object("config", c).Send()
+		var line struct{ Config map[string]any }
+		if err := json.Unmarshal([]byte(b.String()), &line); err != nil {
+			t.Fatalf("%v: %s", err, b.String())
+		}
+		return line.Config
+	}
+	got := logged(c)
+	for _, k := range []string{"detach_timeout_ms", "eni_tag_selector", "dry_run", "event_source"} {
+		if v, ok := got[k]; ok {
+			t.Errorf("rejected %s logged as %v", k, v)
+		}
+	}
+	if got["event_bus_name"] != "ops" || got["redetach_after_ms"] != float64(DefaultRedetachAfter.Milliseconds()) {
+		t.Errorf("accepted values not logged: %v", got)
+	}
+	rejected, _ := got["rejected"].(map[string]any)
+	want := map[string]string{EnvDetachTimeout: `"abc"`, EnvTagSelector: `"=x"`, EnvDryRun: `"yes\tplease"`}
+	for k, v := range want {
+		if rejected[k] != v {
+			t.Errorf("rejected[%s] = %v, want %s", k, rejected[k], v)
+		}
+	}
+	src, _ := rejected[EnvEventSource].(string)
+	if !strings.HasSuffix(src, `"…`) || len(src) > maxLoggedValue+len(`""…`) || !utf8.ValidString(src) {
+		t.Errorf("a long value is logged whole or cut mid-character: %q", src)
+	}
+	if len(rejected) != len(want)+1 {
+		t.Errorf("rejected %v", rejected)
+	}
+	if _, ok := logged(Default())["rejected"]; ok {
+		t.Error("a valid configuration logs a rejected object")
+	}
+}
+
+// TestEveryVariableOnce: the table names each variable once, and each row
+// logs its value.
+func TestEveryVariableOnce(t *testing.T) {
+	seen := map[string]bool{}
+	for _, v := range variables {
+		if seen[v.name] {
+			t.Errorf("%s twice", v.name)
+		}
+		seen[v.name] = true
+		var b strings.Builder
+		lg := zerolog.New(&b)
+		c := Default()
+		c.ECSEndpoint, c.EventBridgeEndpoint = &url.URL{Scheme: "http", Host: "h"}, &url.URL{Scheme: "http", Host: "h"}
+		ev := lg.Info()
+		v.log(c, ev)
+		ev.Send()
+		if b.String() == "{\"level\":\"info\"}\n" {
+			t.Errorf("%s logs nothing", v.name)
+		}
 	}
 }

@@ -1,11 +1,11 @@
-// Package creds carries the credentials of one invocation. FC hands every
-// invocation its own STS triple; keeping it in the context (never in a
-// package variable or a shared client) is what stops two concurrent
-// invocations from signing with each other's keys.
+// Package creds is the credentials of one invocation. FC hands every
+// invocation its own STS triple; the handler reads it per invocation and
+// passes it down to each client it makes (never a package variable or a
+// shared client), which is what stops two concurrent invocations from
+// signing with each other's keys.
 package creds
 
 import (
-	"context"
 	"net/url"
 	"strings"
 )
@@ -19,11 +19,6 @@ type Credentials struct {
 
 // Valid reports whether the pair is usable at all.
 func (c Credentials) Valid() bool { return c.AccessKeyID != "" && c.AccessKeySecret != "" }
-
-// IsSTS reports whether the key is a temporary one that needs its token.
-func (c Credentials) IsSTS() bool {
-	return c.SecurityToken != "" || strings.HasPrefix(c.AccessKeyID, "STS.")
-}
 
 // String never prints the secret or the token, so a credential that ends up
 // in a log line or an error message by accident leaks nothing.
@@ -44,19 +39,6 @@ func (c Credentials) Secrets() []string {
 		}
 	}
 	return out
-}
-
-type ctxKey struct{}
-
-// NewContext returns ctx carrying c.
-func NewContext(ctx context.Context, c Credentials) context.Context {
-	return context.WithValue(ctx, ctxKey{}, c)
-}
-
-// FromContext returns the credentials stored by NewContext.
-func FromContext(ctx context.Context) (Credentials, bool) {
-	c, ok := ctx.Value(ctxKey{}).(Credentials)
-	return c, ok
 }
 
 // Redact replaces every secret of c in s, as is and percent-encoded once

@@ -10,7 +10,8 @@ import (
 	"github.com/eni-detach/eni-detach/internal/ecsapi"
 )
 
-// Class is what an ECS error means for the detach (README "What it does", the error-code table).
+// Class is what an ECS error means for the detach (README, "What it
+// does": the class table).
 type Class string
 
 // Error classes.

@@ -38,10 +38,10 @@ func TestEveryCodeThroughTheEmulator(t *testing.T) {
 		}
 		t.Run(code, func(t *testing.T) {
 			t.Parallel()
-			env := testenv.StartECS(t)
+			env, p, _ := virtualECS(t)
 			enis := env.Instance(t, "i-a1", 1)
 			env.Srv.InjectError("DetachNetworkInterface", code, httpStatusOf(code, rule), 1)
-			r := runOne(t, env, testenv.FastPolicy(), detach.Target{RegionID: region, NetworkInterfaceID: enis[0], InstanceID: "i-a1", Wait: true})
+			r := runOne(t, env, p, detach.Target{RegionID: region, NetworkInterfaceID: enis[0], InstanceID: "i-a1", Wait: true})
 			switch rule.Class {
 			case detach.ClassRetryable, detach.ClassStateConditional:
 				// Retried (after a re-describe for state errors) and done.
@@ -65,10 +65,9 @@ func TestEveryCodeThroughTheEmulator(t *testing.T) {
 }
 
 func TestStateErrorUntilTheBudgetEnds(t *testing.T) {
-	env := testenv.StartECS(t)
+	env, p, _ := virtualECS(t)
 	enis := env.Instance(t, "i-a1", 1)
 	env.Srv.InjectError("DetachNetworkInterface", "InvalidOperation.InvalidEcsState", 400, -1)
-	p := testenv.FastPolicy()
 	p.DetachTimeout = 600 * time.Millisecond
 	r := runOne(t, env, p, detach.Target{RegionID: region, NetworkInterfaceID: enis[0], Wait: true})
 	if r.Outcome != eventschema.OutcomeFailed || r.Error == nil || !r.Error.Retryable || r.Error.Code != "InvalidOperation.InvalidEcsState" {
@@ -88,10 +87,10 @@ func TestTransportFailures(t *testing.T) {
 		{"5xx without code", func(env *testenv.ECS) { env.Srv.InjectError("DetachNetworkInterface", "", 502, 1) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := testenv.StartECS(t)
+			env, p, _ := virtualECS(t)
 			enis := env.Instance(t, "i-a1", 1)
 			tc.inject(env)
-			r := runOne(t, env, testenv.FastPolicy(), detach.Target{RegionID: region, NetworkInterfaceID: enis[0], Wait: true})
+			r := runOne(t, env, p, detach.Target{RegionID: region, NetworkInterfaceID: enis[0], Wait: true})
 			if r.Outcome != eventschema.OutcomeDetached || r.DetachAttempts != 2 {
 				t.Fatalf("result %+v %+v", r, r.Error)
 			}
@@ -113,7 +112,7 @@ func TestRealAuthFailuresArePermissionDenied(t *testing.T) {
 		{"unknown key", creds.Credentials{AccessKeyID: "LTAIunknown", AccessKeySecret: "s3cr3t-value"}, "InvalidAccessKeyId.NotFound"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			reps := (&detach.Engine{Policy: testenv.FastPolicy()}).Run(context.Background(), env.Factory.Client(tc.c),
+			reps := (&detach.Engine{Policy: testenv.FastPolicy()}).Run(context.Background(), detach.Single(env.Factory.Client(tc.c)),
 				[]detach.Target{{RegionID: region, NetworkInterfaceID: enis[0], Wait: true}})
 			r := reps[0].Results[0]
 			if r.Outcome != eventschema.OutcomePermissionDenied || r.Error == nil || r.Error.Code != tc.code {

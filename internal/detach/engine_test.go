@@ -18,19 +18,33 @@ const region = testenv.Region
 func runOne(t *testing.T, env *testenv.ECS, p detach.Policy, tg detach.Target) eventschema.Result {
 	t.Helper()
 	e := &detach.Engine{Policy: p}
-	reps := e.Run(context.Background(), env.API(), []detach.Target{tg})
+	reps := e.Run(context.Background(), detach.Single(env.API()), []detach.Target{tg})
 	if len(reps) != 1 || len(reps[0].Results) != 1 {
 		t.Fatalf("want one result, got %+v", reps)
 	}
 	return reps[0].Results[0]
 }
 
+// virtualECS starts the ECS emulator on a fake clock and returns
+// testenv.FastPolicy on the same clock: the engine's waits (polls,
+// re-issues, backoff, the wait budget) and the emulator's detach delays
+// and quota windows then cost no wall time, while every call still goes
+// through the real SDK client to the emulator.
+func virtualECS(t *testing.T, opts ...ecsemu.Option) (*testenv.ECS, detach.Policy, *testenv.Clock) {
+	t.Helper()
+	clk := testenv.NewClock()
+	env := testenv.StartECS(t, append(opts, ecsemu.WithClock(clk.Now))...)
+	p := testenv.FastPolicy()
+	p.Clock = clk
+	return env, p, clk
+}
+
 func detachCalls(env *testenv.ECS) int { return len(env.Srv.CallsFor("DetachNetworkInterface")) }
 
 func TestDetachAndWait(t *testing.T) {
-	env := testenv.StartECS(t)
+	env, p, _ := virtualECS(t)
 	enis := env.Instance(t, "i-a1", 1)
-	r := runOne(t, env, testenv.FastPolicy(), detach.Target{RegionID: region, NetworkInterfaceID: enis[0], InstanceID: "i-a1", Wait: true})
+	r := runOne(t, env, p, detach.Target{RegionID: region, NetworkInterfaceID: enis[0], InstanceID: "i-a1", Wait: true})
 	if r.Outcome != eventschema.OutcomeDetached || r.Status != "Available" || r.PreviousStatus != "InUse" || r.DetachAttempts != 1 {
 		t.Fatalf("result %+v", r)
 	}
@@ -51,9 +65,9 @@ func TestDetachAndWait(t *testing.T) {
 }
 
 func TestNoWaitReturnsPending(t *testing.T) {
-	env := testenv.StartECS(t)
+	env, p, _ := virtualECS(t)
 	enis := env.Instance(t, "i-a1", 1)
-	r := runOne(t, env, testenv.FastPolicy(), detach.Target{RegionID: region, NetworkInterfaceID: enis[0], Wait: false})
+	r := runOne(t, env, p, detach.Target{RegionID: region, NetworkInterfaceID: enis[0], Wait: false})
 	if r.Outcome != eventschema.OutcomePending || r.Status != "Detaching" || detachCalls(env) != 1 {
 		t.Fatalf("result %+v, %d detach calls", r, detachCalls(env))
 	}
@@ -81,7 +95,6 @@ func TestGuardsMakeNoDetachCall(t *testing.T) {
 		{"deleting", ecsemu.ENI{ID: "eni-x1", Status: ecsemu.ENIDeleting}, detach.Target{NetworkInterfaceID: "eni-x1"}, nil, eventschema.OutcomeConflict, detach.CodeGuardDeleting},
 		{"not found", ecsemu.ENI{ID: "eni-other"}, detach.Target{NetworkInterfaceID: "eni-x1"}, nil, eventschema.OutcomeNotFound, detach.CodeNotFound},
 		{"dry run", ecsemu.ENI{ID: "eni-x1", InstanceID: "i-a1"}, detach.Target{NetworkInterfaceID: "eni-x1", DryRun: true}, nil, eventschema.OutcomeDryRun, ""},
-		{"policy dry run", ecsemu.ENI{ID: "eni-x1", InstanceID: "i-a1"}, detach.Target{NetworkInterfaceID: "eni-x1"}, func(p *detach.Policy) { p.DryRun = true }, eventschema.OutcomeDryRun, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -117,12 +130,12 @@ func TestGuardsMakeNoDetachCall(t *testing.T) {
 }
 
 func TestStuckDetachIsReissued(t *testing.T) {
-	env := testenv.StartECS(t)
+	env, p, _ := virtualECS(t)
 	enis := env.Instance(t, "i-a1", 1)
 	if err := env.Srv.UpdateENI(enis[0], func(e *ecsemu.ENI) { e.StuckReissues = 2 }); err != nil {
 		t.Fatal(err)
 	}
-	r := runOne(t, env, testenv.FastPolicy(), detach.Target{RegionID: region, NetworkInterfaceID: enis[0], Wait: true})
+	r := runOne(t, env, p, detach.Target{RegionID: region, NetworkInterfaceID: enis[0], Wait: true})
 	if r.Outcome != eventschema.OutcomeDetached || r.DetachAttempts != 3 {
 		t.Fatalf("result %+v", r)
 	}
@@ -132,12 +145,11 @@ func TestStuckDetachIsReissued(t *testing.T) {
 }
 
 func TestStuckBeyondReissuesEndsPending(t *testing.T) {
-	env := testenv.StartECS(t)
+	env, p, _ := virtualECS(t)
 	enis := env.Instance(t, "i-a1", 1)
 	if err := env.Srv.UpdateENI(enis[0], func(e *ecsemu.ENI) { e.StuckReissues = 10 }); err != nil {
 		t.Fatal(err)
 	}
-	p := testenv.FastPolicy()
 	p.DetachTimeout = 2 * time.Second
 	r := runOne(t, env, p, detach.Target{RegionID: region, NetworkInterfaceID: enis[0], Wait: true})
 	if r.Outcome != eventschema.OutcomePending || r.Status != "Detaching" {
@@ -149,10 +161,10 @@ func TestStuckBeyondReissuesEndsPending(t *testing.T) {
 }
 
 func TestThrottlingIsRetried(t *testing.T) {
-	env := testenv.StartECS(t)
+	env, p, _ := virtualECS(t)
 	enis := env.Instance(t, "i-a1", 1)
 	env.Srv.Throttle("DetachNetworkInterface", 2)
-	r := runOne(t, env, testenv.FastPolicy(), detach.Target{RegionID: region, NetworkInterfaceID: enis[0], Wait: true})
+	r := runOne(t, env, p, detach.Target{RegionID: region, NetworkInterfaceID: enis[0], Wait: true})
 	if r.Outcome != eventschema.OutcomeDetached || r.DetachAttempts != 3 {
 		t.Fatalf("result %+v", r)
 	}
@@ -169,9 +181,8 @@ func TestThrottlingIsRetried(t *testing.T) {
 }
 
 func TestThrottlingWaitsForTheNextWindow(t *testing.T) {
-	env := testenv.StartECS(t)
+	env, p, _ := virtualECS(t)
 	enis := env.Instance(t, "i-a1", 1)
-	p := testenv.FastPolicy()
 	p.Retry.ThrottleWindow = 400 * time.Millisecond
 	p.Retry.MaxAttempts = 6
 	// One detach per window: the second call in a window is throttled.
@@ -194,17 +205,20 @@ func TestThrottlingWaitsForTheNextWindow(t *testing.T) {
 }
 
 func TestDeadlineGivesPendingBeforeIt(t *testing.T) {
-	env := testenv.StartECS(t, ecsemu.WithDetachDelay(time.Minute))
+	env, p, clk := virtualECS(t, ecsemu.WithDetachDelay(time.Minute))
 	enis := env.Instance(t, "i-a1", 1)
-	p := testenv.FastPolicy()
 	p.DetachTimeout = time.Minute
 	p.RedetachAfter = time.Minute
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
 	dl, _ := ctx.Deadline()
-	reps := (&detach.Engine{Policy: p}).Run(ctx, env.API(), []detach.Target{{RegionID: region, NetworkInterfaceID: enis[0], Wait: true}})
-	if !time.Now().Before(dl) {
+	reps := (&detach.Engine{Policy: p}).Run(ctx, detach.Single(env.API()), []detach.Target{{RegionID: region, NetworkInterfaceID: enis[0], Wait: true}})
+	if !clk.Now().Before(dl) || !time.Now().Before(dl) {
 		t.Fatal("the engine returned after the deadline")
+	}
+	// It waited for the detach as long as the margin allowed.
+	if waited := clk.Now().Sub(dl.Add(-p.DeadlineMargin)); waited < 0 {
+		t.Fatalf("the engine stopped %v before the margin", -waited)
 	}
 	r := reps[0].Results[0]
 	if r.Outcome != eventschema.OutcomePending || r.Status != "Detaching" || r.DetachAttempts != 1 {
@@ -219,7 +233,7 @@ func TestLessThanMarginLeftStillDetachesOnce(t *testing.T) {
 	p.DeadlineMargin = 3 * time.Second // more than the whole budget
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	reps := (&detach.Engine{Policy: p}).Run(ctx, env.API(), []detach.Target{{RegionID: region, NetworkInterfaceID: enis[0], Wait: true}})
+	reps := (&detach.Engine{Policy: p}).Run(ctx, detach.Single(env.API()), []detach.Target{{RegionID: region, NetworkInterfaceID: enis[0], Wait: true}})
 	r := reps[0].Results[0]
 	if r.Outcome != eventschema.OutcomePending || detachCalls(env) != 1 {
 		t.Fatalf("result %+v, %d detach calls", r, detachCalls(env))
@@ -229,7 +243,10 @@ func TestLessThanMarginLeftStillDetachesOnce(t *testing.T) {
 	}
 }
 
+// TestHungECSDoesNotPassTheDeadline runs on the real clock: the hung call
+// ends at the real deadline of its HTTP request.
 func TestHungECSDoesNotPassTheDeadline(t *testing.T) {
+	t.Parallel()
 	env := testenv.StartECS(t)
 	enis := env.Instance(t, "i-a1", 1)
 	env.Srv.InjectHang("DetachNetworkInterface", -1)
@@ -237,7 +254,7 @@ func TestHungECSDoesNotPassTheDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
 	dl, _ := ctx.Deadline()
-	reps := (&detach.Engine{Policy: p}).Run(ctx, env.API(), []detach.Target{{RegionID: region, NetworkInterfaceID: enis[0], Wait: true}})
+	reps := (&detach.Engine{Policy: p}).Run(ctx, detach.Single(env.API()), []detach.Target{{RegionID: region, NetworkInterfaceID: enis[0], Wait: true}})
 	if !time.Now().Before(dl) {
 		t.Fatal("returned after the deadline")
 	}
@@ -248,12 +265,12 @@ func TestHungECSDoesNotPassTheDeadline(t *testing.T) {
 }
 
 func TestAlreadyDetachingIsFollowedNotDetachedAgain(t *testing.T) {
-	env := testenv.StartECS(t)
+	env, p, _ := virtualECS(t)
 	enis := env.Instance(t, "i-a1", 1)
 	if err := env.Srv.SetENIStatus(enis[0], ecsemu.ENIDetaching); err != nil {
 		t.Fatal(err)
 	}
-	r := runOne(t, env, testenv.FastPolicy(), detach.Target{RegionID: region, NetworkInterfaceID: enis[0], Wait: true})
+	r := runOne(t, env, p, detach.Target{RegionID: region, NetworkInterfaceID: enis[0], Wait: true})
 	if r.Outcome != eventschema.OutcomeDetached || r.PreviousStatus != "Detaching" || r.DetachAttempts != 0 {
 		t.Fatalf("result %+v", r)
 	}
@@ -263,7 +280,7 @@ func TestAlreadyDetachingIsFollowedNotDetachedAgain(t *testing.T) {
 }
 
 func TestAttachingWaitsThenDetaches(t *testing.T) {
-	env := testenv.StartECS(t)
+	env, p, _ := virtualECS(t)
 	enis := env.Instance(t, "i-a1", 1)
 	if err := env.Srv.SetENIStatus(enis[0], ecsemu.ENIAttaching); err != nil {
 		t.Fatal(err)
@@ -271,7 +288,7 @@ func TestAttachingWaitsThenDetaches(t *testing.T) {
 	if err := env.Srv.ScheduleENIStatus(enis[0], ecsemu.ENIInUse, 150*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	r := runOne(t, env, testenv.FastPolicy(), detach.Target{RegionID: region, NetworkInterfaceID: enis[0], Wait: true})
+	r := runOne(t, env, p, detach.Target{RegionID: region, NetworkInterfaceID: enis[0], Wait: true})
 	if r.Outcome != eventschema.OutcomeDetached || r.PreviousStatus != "Attaching" || r.DetachAttempts != 1 {
 		t.Fatalf("result %+v", r)
 	}
@@ -281,9 +298,8 @@ func TestAttachingWaitsThenDetaches(t *testing.T) {
 // the ENI is described first; one that became Available meanwhile is not
 // detached again (which ECS would refuse with InvalidEniState).
 func TestReissueLooksFirst(t *testing.T) {
-	env := testenv.StartECS(t, ecsemu.WithDetachDelay(250*time.Millisecond))
+	env, p, _ := virtualECS(t, ecsemu.WithDetachDelay(250*time.Millisecond))
 	enis := env.Instance(t, "i-a1", 1)
-	p := testenv.FastPolicy()
 	p.Poll = detach.PollSchedule{First: 100 * time.Millisecond, Step: 100 * time.Millisecond, Max: time.Second}
 	p.RedetachAfter = 300 * time.Millisecond // due with the second poll (100 ms + 200 ms)
 	r := runOne(t, env, p, detach.Target{RegionID: region, NetworkInterfaceID: enis[0], Wait: true})

@@ -27,9 +27,9 @@ type refusal struct {
 	reason  string
 }
 
-// guard applies the never-detach rules (README "What it does") to an ENI seen by
-// Describe. namedInstance is the instance the request named ("" if none);
-// trunkID is the request's TrunkNetworkInstanceId.
+// guard applies the never-detach rules (README, "What it does", step 1)
+// to an ENI seen by Describe. namedInstance is the instance the request
+// named ("" if none); trunkID is the request's TrunkNetworkInstanceId.
 func guard(e ecsapi.ENI, namedInstance, trunkID string, sel config.TagSelector) *refusal {
 	switch {
 	case e.Type == "Primary":

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/eni-detach/eni-detach/internal/backoff"
 )
 
 // Limiter spaces out ECS write calls across every invocation of the
@@ -41,5 +43,5 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	wait := tat.Sub(now) - time.Duration(l.burst-1)*l.interval
 	l.tat = tat.Add(l.interval)
 	l.mu.Unlock()
-	return sleep(ctx, wait)
+	return backoff.Sleep(ctx, wait)
 }

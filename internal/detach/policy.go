@@ -10,14 +10,14 @@ import (
 	"github.com/eni-detach/eni-detach/internal/config"
 )
 
-// Policy holds the engine's knobs. DetachTimeout, RedetachAfter,
-// TagSelector and DryRun come from the environment; the rest are tuned
-// constants that tests shrink.
+// Policy holds the engine's knobs. DetachTimeout, RedetachAfter and
+// TagSelector come from the environment; the rest are tuned constants
+// (README, "Configuration") that tests shrink.
 type Policy struct {
 	DetachTimeout time.Duration
 	RedetachAfter time.Duration
-	// MaxReissues bounds re-issued detaches per ENI (README "What it does": 3, so at most
-	// four accepted detach calls).
+	// MaxReissues bounds re-issued detaches per ENI (README, "What it
+	// does": at most 3, so at most four accepted detach calls).
 	MaxReissues int
 	// DeadlineMargin is kept free before the FC deadline: waiting stops
 	// this early so that publishing and answering still fit.
@@ -33,11 +33,12 @@ type Policy struct {
 	StateRetryDelay time.Duration
 	StateRetryMax   time.Duration
 	TagSelector     config.TagSelector
-	DryRun          bool
 	// PageSize is MaxResults for instance-wide listings.
 	PageSize int
 	// DetachConcurrency bounds detach calls in flight per invocation.
 	DetachConcurrency int
+	// Clock is the time source; nil means the real clock.
+	Clock Clock
 }
 
 // PollSchedule spaces the describes that follow a detach: First after the
@@ -72,7 +73,6 @@ func DefaultPolicy(c config.Config) Policy {
 		StateRetryDelay:   2 * time.Second,
 		StateRetryMax:     10 * time.Second,
 		TagSelector:       c.TagSelector,
-		DryRun:            c.DryRun,
 		PageSize:          100,
 		DetachConcurrency: 8,
 	}

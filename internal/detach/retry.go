@@ -4,6 +4,8 @@ import (
 	"context"
 	"math/rand/v2"
 	"time"
+
+	"github.com/eni-detach/eni-detach/internal/backoff"
 )
 
 // RetryPolicy is the one retry layer for ECS calls (the SDK's own is off).
@@ -24,34 +26,22 @@ func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{MaxAttempts: 6, BaseDelay: 300 * time.Millisecond, MaxDelay: 8 * time.Second, ThrottleWindow: time.Minute}
 }
 
-// backoff returns the wait before retry number n (1 = the first retry).
-// Full jitter spreads concurrent invocations that failed together.
-func (p RetryPolicy) backoff(n int, rule Rule, throttles int, now time.Time) time.Duration {
-	exp := p.BaseDelay << min(n-1, 16)
-	if exp > p.MaxDelay || exp <= 0 {
-		exp = p.MaxDelay
-	}
-	d := exp/2 + rand.N(exp/2+1)
+// wait returns the pause before retry number n (1 = the first retry).
+func (p RetryPolicy) wait(n int, rule Rule, throttles int, now time.Time) time.Duration {
 	if rule.Throttled && throttles >= 2 && p.ThrottleWindow > 0 {
 		// Throttled twice in a row: this window's quota is spent.
 		// Resume just after the boundary, jittered by up to a tenth of
 		// the window so that waiting invocations do not stampede it.
 		next := now.Truncate(p.ThrottleWindow).Add(p.ThrottleWindow)
-		d = next.Sub(now) + rand.N(p.ThrottleWindow/10+1)
+		return next.Sub(now) + rand.N(p.ThrottleWindow/10+1)
 	}
-	return d
-}
-
-// attempt is what one try of a call reports.
-type attempt struct {
-	err       error
-	requestID string
+	return backoff.Delay(n, p.BaseDelay, p.MaxDelay)
 }
 
 // retry calls fn until it succeeds, fails for good, runs out of attempts,
 // or the next wait would end after until. It returns every attempt, in
 // order, so that rejected calls' request ids are kept.
-func (p RetryPolicy) retry(ctx context.Context, until time.Time, fn func(context.Context) attempt) ([]attempt, Rule) {
+func (p RetryPolicy) retry(ctx context.Context, until time.Time, clk Clock, fn func(context.Context) attempt) ([]attempt, Rule) {
 	var (
 		out       []attempt
 		throttles int
@@ -71,28 +61,13 @@ func (p RetryPolicy) retry(ctx context.Context, until time.Time, fn func(context
 		} else {
 			throttles = 0
 		}
-		now := time.Now()
-		wait := p.backoff(n, rule, throttles, now)
+		now := clk.Now()
+		wait := p.wait(n, rule, throttles, now)
 		if now.Add(wait).After(until) {
 			return out, rule
 		}
-		if sleep(ctx, wait) != nil {
+		if clk.Sleep(ctx, wait) != nil {
 			return out, rule
 		}
-	}
-}
-
-// sleep waits for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

@@ -17,15 +17,11 @@ type ENI struct {
 	Type string
 	// InstanceID is the instance the ENI is attached to; empty when it is
 	// Available. For Member ENIs it is the attachment's instance.
-	InstanceID     string
+	InstanceID string
+	// TrunkID is the trunk ENI of a Member ENI's attachment.
 	TrunkID        string
 	ServiceManaged bool
-	// TrafficMode is Standard or HighPerformance.
-	TrafficMode string
-	Tags        map[string]string
-	VpcID       string
-	VSwitchID   string
-	ZoneID      string
+	Tags           map[string]string
 }
 
 // MaxIDsPerDescribe is ECS's limit on NetworkInterfaceId.N in one call.

@@ -145,10 +145,6 @@ func fromSet(s ecs.NetworkInterfaceSet) ENI {
 		Type:           s.Type,
 		InstanceID:     s.InstanceId,
 		ServiceManaged: s.ServiceManaged,
-		TrafficMode:    s.NetworkInterfaceTrafficMode,
-		VpcID:          s.VpcId,
-		VSwitchID:      s.VSwitchId,
-		ZoneID:         s.ZoneId,
 		TrunkID:        s.Attachment.TrunkNetworkInterfaceId,
 	}
 	if e.InstanceID == "" {

@@ -3,8 +3,8 @@ package publish
 import (
 	"fmt"
 	"net"
-	"net/url"
-	"regexp"
+
+	"github.com/eni-detach/eni-detach/eventschema"
 )
 
 // endpoint is what the SDK needs apart: it wants a bare host (it refuses
@@ -14,24 +14,15 @@ type endpoint struct {
 	host     string // host[:port]
 }
 
-func parseEndpoint(v string) (endpoint, error) {
-	u, err := url.Parse(v)
-	if err != nil || u.Host == "" {
-		return endpoint{}, fmt.Errorf("publish: endpoint %q is not of the form http(s)://host[:port]", v)
+// validAccountID reports a numeric account id (it ends up in a host name).
+func validAccountID(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return endpoint{}, fmt.Errorf("publish: endpoint %q: the scheme must be http or https", v)
-	}
-	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil || u.Fragment != "" {
-		return endpoint{}, fmt.Errorf("publish: endpoint %q: only scheme, host and port are allowed", v)
-	}
-	return endpoint{protocol: u.Scheme, host: u.Host}, nil
+	return s != ""
 }
-
-var (
-	regionPattern  = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	accountPattern = regexp.MustCompile(`^[0-9]+$`)
-)
 
 // resolve returns the override, or the regional public endpoint over HTTPS
 // (the SDK's own default protocol is plain HTTP). region and accountID end
@@ -40,10 +31,10 @@ func (p *Publisher) resolve(region, accountID string) (endpoint, error) {
 	if p.override != nil {
 		return *p.override, nil
 	}
-	if !regionPattern.MatchString(region) {
+	if !eventschema.ValidRegionID(region) {
 		return endpoint{}, fmt.Errorf("publish: region %q is not a region id", region)
 	}
-	if !accountPattern.MatchString(accountID) {
+	if !validAccountID(accountID) {
 		return endpoint{}, fmt.Errorf("publish: account id %q is not numeric", accountID)
 	}
 	return endpoint{protocol: "https", host: accountID + ".eventbridge." + region + ".aliyuncs.com"}, nil

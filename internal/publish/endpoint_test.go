@@ -2,8 +2,11 @@ package publish
 
 import (
 	"context"
+	"net/url"
 	"testing"
 	"time"
+
+	"github.com/eni-detach/eni-detach/internal/config"
 )
 
 func TestResolveEndpoint(t *testing.T) {
@@ -26,21 +29,39 @@ func TestResolveEndpoint(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := New(Config{Endpoint: tc.override})
-			if (p.cfgErr != nil) != (tc.override != "" && tc.wantErr) {
-				t.Fatalf("config error = %v", p.cfgErr)
-			}
-			if p.cfgErr != nil {
-				if Config.Validate(Config{Endpoint: tc.override}) == nil {
-					t.Fatal("Validate accepted what New rejected")
+			// An override reaches the publisher through the one endpoint
+			// parser (EVENTBRIDGE_ENDPOINT), which refuses malformed ones.
+			var cfg Config
+			if tc.override != "" {
+				u, err := config.ParseEndpoint(tc.override)
+				if (err != nil) != tc.wantErr {
+					t.Fatalf("ParseEndpoint(%q) error = %v", tc.override, err)
 				}
-				return
+				if err != nil {
+					return
+				}
+				cfg.Endpoint = u
+			}
+			p := New(cfg)
+			if p.cfgErr != nil || cfg.Validate() != nil {
+				t.Fatalf("config error = %v", p.cfgErr)
 			}
 			got, err := p.resolve(tc.region, tc.account)
 			if (err != nil) != tc.wantErr || got != tc.want {
 				t.Fatalf("resolve = %+v, %v; want %+v (error %v)", got, err, tc.want, tc.wantErr)
 			}
 		})
+	}
+}
+
+func TestValidateRefusesAnUnusableEndpoint(t *testing.T) {
+	for _, u := range []*url.URL{{Scheme: "ftp", Host: "h"}, {Scheme: "http"}} {
+		if err := (Config{Endpoint: u}).Validate(); err == nil {
+			t.Errorf("Validate accepted %v", u)
+		}
+		if p := New(Config{Endpoint: u}); p.cfgErr == nil {
+			t.Errorf("New accepted %v", u)
+		}
 	}
 }
 

@@ -1,40 +1,25 @@
-// Package publish sends the product's follow-up CloudEvents to EventBridge
-// with eventbridge-sdk, owning everything the SDK leaves to its caller:
+// Package publish sends the product's follow-up CloudEvents
+// (eventschema.FollowUpEvent) to EventBridge with eventbridge-sdk, owning everything the SDK leaves to its caller:
 // batching, retries of failed entries and transient errors, a bound on every
 // call from the invocation's deadline, panic recovery, per-invocation
 // credentials and secret-free error text.
 package publish
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
+	"net/url"
 	"time"
-
-	"github.com/eni-detach/eni-detach/internal/creds"
 )
 
 // MaxBatch is the PutEvents limit of events per call.
 const MaxBatch = 16
 
-// Event is a CloudEvent 1.0 whose extension aliyuneventbusname is BusName.
-type Event struct {
-	ID              string
-	Source          string
-	Type            string
-	Subject         string
-	Time            time.Time
-	DataContentType string // empty means application/json
-	Data            json.RawMessage
-	BusName         string
-}
-
 // Config tunes a Publisher. Zero values take the defaults noted.
 type Config struct {
-	// Endpoint overrides the service URL: scheme://host[:port], e.g.
-	// http://127.0.0.1:8082. Empty means
+	// Endpoint overrides the service URL: scheme and host[:port] as
+	// config.ParseEndpoint returns them (EVENTBRIDGE_ENDPOINT). Nil means
 	// https://{accountId}.eventbridge.{region}.aliyuncs.com.
-	Endpoint string
+	Endpoint *url.URL
 	// MaxAttempts is how many times one event may be sent (default 4).
 	MaxAttempts int
 	// BaseBackoff is the first retry delay before jitter (default 200ms);
@@ -56,10 +41,8 @@ const (
 // Validate reports a configuration that can never work, so that it can be
 // rejected at start-up rather than on the first invocation.
 func (c Config) Validate() error {
-	if c.Endpoint != "" {
-		if _, err := parseEndpoint(c.Endpoint); err != nil {
-			return err
-		}
+	if c.Endpoint != nil && ((c.Endpoint.Scheme != "http" && c.Endpoint.Scheme != "https") || c.Endpoint.Host == "") {
+		return fmt.Errorf("publish: endpoint %q is not of the form http(s)://host[:port]", c.Endpoint)
 	}
 	if c.MaxAttempts < 0 || c.BaseBackoff < 0 || c.MaxBackoff < 0 || c.MaxCallTimeout < 0 {
 		return fmt.Errorf("publish: negative retry or timeout setting")
@@ -113,18 +96,11 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("eventbridge: %d of %d events not published: %s: %s", e.Failed, e.Total, e.Code, e.Message)
 }
 
-// Sender is what the handler depends on; tests may substitute it.
-type Sender interface {
-	Publish(ctx context.Context, c creds.Credentials, region, accountID string, events []Event) Report
-}
-
-var _ Sender = (*Publisher)(nil)
-
 // Publisher is shared by all invocations of a process. It holds no
 // credentials and no SDK client: those are per Publish call.
 type Publisher struct {
 	cfg      Config
-	override *endpoint // parsed Config.Endpoint, nil for the regional default
+	override *endpoint // from Config.Endpoint, nil for the regional default
 	cfgErr   error
 }
 
@@ -136,9 +112,8 @@ func New(cfg Config) *Publisher {
 		p.cfgErr = err
 		return p
 	}
-	if cfg.Endpoint != "" {
-		ep, _ := parseEndpoint(cfg.Endpoint)
-		p.override = &ep
+	if cfg.Endpoint != nil {
+		p.override = &endpoint{protocol: cfg.Endpoint.Scheme, host: cfg.Endpoint.Host}
 	}
 	return p
 }

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/eni-detach/eni-detach/eventschema"
 	"github.com/eni-detach/eni-detach/internal/creds"
 	ebemu "github.com/eni-detach/eni-detach/internal/emulator/eventbridge"
 )
@@ -36,20 +38,26 @@ func emulator(t *testing.T) *ebemu.Server {
 
 // fastConfig keeps retries quick so tests stay short.
 func fastConfig(s *ebemu.Server) Config {
-	return Config{Endpoint: s.URL(), MaxAttempts: 4, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
+	u, err := url.Parse(s.URL())
+	if err != nil {
+		panic(err)
+	}
+	return Config{Endpoint: u, MaxAttempts: 4, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
 }
 
-func makeEvents(n int, busName string) []Event {
-	out := make([]Event, n)
+func makeEvents(n int, busName string) []eventschema.FollowUpEvent {
+	out := make([]eventschema.FollowUpEvent, n)
 	for i := range out {
-		out[i] = Event{
-			ID:      fmt.Sprintf("evt-%03d", i),
-			Source:  "acs:fc:cn-hangzhou:1234567890:functions/eni-detach",
-			Type:    "eni-detach:NetworkInterface:Detached",
-			Subject: fmt.Sprintf("acs:ecs:cn-hangzhou:1234567890:eni/eni-%03d", i),
-			Time:    time.Date(2025, 6, 3, 10, 0, 0, 123e6, time.UTC),
-			Data:    json.RawMessage(fmt.Sprintf(`{"networkInterfaceId":"eni-%03d","outcome":"Detached"}`, i)),
-			BusName: busName,
+		out[i] = eventschema.FollowUpEvent{
+			SpecVersion:        "1.0",
+			ID:                 fmt.Sprintf("evt-%03d", i),
+			Source:             "acs:fc:cn-hangzhou:1234567890:functions/eni-detach",
+			Type:               "eni-detach:NetworkInterface:Detached",
+			Subject:            fmt.Sprintf("acs:ecs:cn-hangzhou:1234567890:eni/eni-%03d", i),
+			Time:               time.Date(2025, 6, 3, 10, 0, 0, 123e6, time.UTC).Format(eventschema.TimeLayout),
+			DataContentType:    "application/json",
+			Data:               eventschema.Result{NetworkInterfaceID: fmt.Sprintf("eni-%03d", i), Outcome: eventschema.OutcomeDetached},
+			AliyunEventBusName: busName,
 		}
 	}
 	return out
@@ -141,7 +149,7 @@ func TestPublishRetries(t *testing.T) {
 	p := New(fastConfig(s))
 	tests := []struct {
 		name       string
-		events     []Event
+		events     []eventschema.FollowUpEvent
 		arm        func()
 		published  int
 		attempts   int
@@ -171,7 +179,7 @@ func TestPublishRetries(t *testing.T) {
 			arm: func() { s.InjectRawBody(502, "<html>Bad Gateway</html>", 1) }, published: 2, attempts: 2, callSizes: "[2 2]"},
 		{name: "connection reset retried", events: makeEvents(2, bus),
 			arm: func() { s.InjectReset(1) }, published: 2, attempts: 2, callSizes: "[0 2]"},
-		{name: "invalid event fails alone, without a call", events: func() []Event {
+		{name: "invalid event fails alone, without a call", events: func() []eventschema.FollowUpEvent {
 			ev := makeEvents(2, bus)
 			ev[0].Type = strings.Repeat("x", 65)
 			return ev

@@ -4,14 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	eb "github.com/alibabacloud-go/eventbridge-sdk/eventbridge"
 	"github.com/alibabacloud-go/tea/tea"
 
+	"github.com/eni-detach/eni-detach/eventschema"
+	"github.com/eni-detach/eni-detach/internal/backoff"
 	"github.com/eni-detach/eni-detach/internal/creds"
 )
 
@@ -21,7 +21,8 @@ type run struct {
 	ctx    context.Context
 	client *eb.Client
 	ep     endpoint
-	events []Event
+	events []eventschema.FollowUpEvent
+	data   [][]byte          // events[i].Data, encoded once
 	creds  creds.Credentials // for redacting error text
 	rep    Report
 	// failed holds the final or latest failure per event index; an index
@@ -34,8 +35,8 @@ type run struct {
 // panics and returns by ctx's deadline. Entries that failed in the
 // EntryList and calls that failed transiently are retried (only the events
 // concerned) with jittered backoff while MaxAttempts and the deadline allow.
-func (p *Publisher) Publish(ctx context.Context, c creds.Credentials, region, accountID string, events []Event) (rep Report) {
-	r := &run{p: p, ctx: ctx, events: events, creds: c,
+func (p *Publisher) Publish(ctx context.Context, c creds.Credentials, region, accountID string, events []eventschema.FollowUpEvent) (rep Report) {
+	r := &run{p: p, ctx: ctx, events: events, data: make([][]byte, len(events)), creds: c,
 		failed: map[int]Failure{}, settled: map[int]bool{}}
 	if len(events) == 0 {
 		return r.rep
@@ -73,6 +74,12 @@ func (p *Publisher) Publish(ctx context.Context, c creds.Credentials, region, ac
 
 	var pending []int
 	for i, e := range events {
+		data, err := json.Marshal(e.Data)
+		if err != nil {
+			r.settle(i, &Failure{EventID: e.ID, Code: CodeInvalidEvent, Message: "event data cannot be encoded: " + err.Error()})
+			continue
+		}
+		r.data[i] = data
 		if msg := validateEvent(e); msg != "" {
 			r.settle(i, &Failure{EventID: e.ID, Code: CodeInvalidEvent, Message: msg})
 			continue
@@ -121,7 +128,7 @@ func (r *run) loop(pending []int) {
 func (r *run) send(batch []int, timeout time.Duration) (retry []int, fatal *callFailure) {
 	ces := make([]*eb.CloudEvent, len(batch))
 	for k, i := range batch {
-		ces[k] = toCloudEvent(r.events[i])
+		ces[k] = toCloudEvent(r.events[i], r.data[i])
 	}
 	res := put(r.ctx, r.client, r.ep, ces, timeout)
 	r.rep.Attempts++
@@ -187,7 +194,7 @@ func (r *run) send(batch []int, timeout time.Duration) (retry []int, fatal *call
 // matchEntry finds the EntryList element of batch[k]: by position when the
 // list matches the batch one to one (the service answers in order), else
 // by event id.
-func matchEntry(resp *eb.PutEventsResponse, batch []int, k int, events []Event) *eb.PutEventsResponseEntry {
+func matchEntry(resp *eb.PutEventsResponse, batch []int, k int, events []eventschema.FollowUpEvent) *eb.PutEventsResponseEntry {
 	id := events[batch[k]].ID
 	if len(resp.EntryList) == len(batch) {
 		if e := resp.EntryList[k]; e != nil && (tea.StringValue(e.EventId) == id || tea.StringValue(e.EventId) == "") {
@@ -215,22 +222,11 @@ func countFailedEntries(resp *eb.PutEventsResponse) int {
 // backoff sleeps before the next round: exponential with equal jitter,
 // skipped (false) when the deadline would not leave room for another call.
 func (r *run) backoff(round int) bool {
-	d := r.p.cfg.BaseBackoff << (round - 1)
-	if d > r.p.cfg.MaxBackoff || d <= 0 {
-		d = r.p.cfg.MaxBackoff
-	}
-	sleep := d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+	sleep := backoff.Delay(round, r.p.cfg.BaseBackoff, r.p.cfg.MaxBackoff)
 	if dl, ok := r.ctx.Deadline(); ok && time.Until(dl) < sleep+minCall {
 		return false
 	}
-	t := time.NewTimer(sleep)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.ctx.Done():
-		return false
-	}
+	return backoff.Sleep(r.ctx, sleep) == nil
 }
 
 // settle records a final outcome: nil means published.
@@ -282,7 +278,7 @@ func (r *run) finish() {
 // validateEvent catches what the SDK would reject for the whole batch
 // (its tea.Validate on one event fails the call for all of them), so one
 // bad event fails alone.
-func validateEvent(e Event) string {
+func validateEvent(e eventschema.FollowUpEvent) string {
 	switch {
 	case e.ID == "":
 		return "event id is empty"
@@ -294,14 +290,8 @@ func validateEvent(e Event) string {
 		return "event type is empty"
 	case utf8.RuneCountInString(e.Type) > 64:
 		return "event type is longer than 64 characters"
-	case e.BusName == "":
+	case e.AliyunEventBusName == "":
 		return "event bus name is empty"
-	case len(e.Data) > 0 && isJSONType(contentType(e)) && !json.Valid(e.Data):
-		return "event data is not valid JSON"
 	}
 	return ""
-}
-
-func isJSONType(ct string) bool {
-	return strings.HasPrefix(ct, "application/json") || strings.HasPrefix(ct, "text/json")
 }

@@ -9,6 +9,7 @@ import (
 	util "github.com/alibabacloud-go/tea-utils/service"
 	"github.com/alibabacloud-go/tea/tea"
 
+	"github.com/eni-detach/eni-detach/eventschema"
 	"github.com/eni-detach/eni-detach/internal/creds"
 )
 
@@ -121,9 +122,10 @@ func connectSeconds(timeout time.Duration) int {
 	return s
 }
 
-// toCloudEvent builds a fresh SDK event (the SDK writes defaults into the
-// objects it is given, so they are never reused across calls).
-func toCloudEvent(e Event) *eb.CloudEvent {
+// toCloudEvent builds a fresh SDK event from e and its encoded data (the
+// SDK writes defaults into the objects it is given, so they are never
+// reused across calls).
+func toCloudEvent(e eventschema.FollowUpEvent, data []byte) *eb.CloudEvent {
 	ce := new(eb.CloudEvent).
 		SetId(e.ID).
 		SetSource(e.Source).
@@ -132,27 +134,22 @@ func toCloudEvent(e Event) *eb.CloudEvent {
 		SetDatacontenttype(contentType(e)).
 		// Extensions must be non-nil (require:"true"); the SDK flattens
 		// them to top-level attributes.
-		SetExtensions(map[string]interface{}{"aliyuneventbusname": e.BusName})
+		SetExtensions(map[string]interface{}{"aliyuneventbusname": e.AliyunEventBusName})
 	if e.Subject != "" {
 		ce.SetSubject(e.Subject)
 	}
-	if !e.Time.IsZero() {
-		ce.SetTime(e.Time.UTC().Format(timeLayout))
+	if e.Time != "" {
+		ce.SetTime(e.Time) // already eventschema.TimeLayout
 	}
-	if len(e.Data) > 0 {
+	if len(data) > 0 {
 		// For a JSON content type the SDK re-parses these bytes and embeds
 		// the value, so data arrives as an object, not a base64 string.
-		ce.SetData([]byte(e.Data))
+		ce.SetData(data)
 	}
 	return ce
 }
 
-// timeLayout is RFC 3339 with milliseconds, in UTC.
-// timeLayout matches eventschema.TimeLayout (not imported: the publisher
-// knows nothing of the product's event shapes).
-const timeLayout = "2006-01-02T15:04:05.000Z07:00"
-
-func contentType(e Event) string {
+func contentType(e eventschema.FollowUpEvent) string {
 	if e.DataContentType == "" {
 		return "application/json"
 	}

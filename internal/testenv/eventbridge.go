@@ -1,9 +1,11 @@
 package testenv
 
 import (
+	"net/url"
 	"testing"
 	"time"
 
+	"github.com/eni-detach/eni-detach/internal/config"
 	"github.com/eni-detach/eni-detach/internal/creds"
 	ebemu "github.com/eni-detach/eni-detach/internal/emulator/eventbridge"
 	"github.com/eni-detach/eni-detach/internal/publish"
@@ -44,12 +46,21 @@ func StartEventBridge(t testing.TB, registered ...creds.Credentials) *EventBridg
 // still takes milliseconds.
 func (e *EventBridge) PublishConfig() publish.Config {
 	return publish.Config{
-		Endpoint:       e.URL,
+		Endpoint:       e.Endpoint(),
 		MaxAttempts:    4,
 		BaseBackoff:    time.Millisecond,
 		MaxBackoff:     5 * time.Millisecond,
 		MaxCallTimeout: 2 * time.Second,
 	}
+}
+
+// Endpoint is URL parsed, the form publish.Config.Endpoint takes.
+func (e *EventBridge) Endpoint() *url.URL {
+	u, err := config.ParseEndpoint(e.URL)
+	if err != nil {
+		panic("testenv: the emulator's own URL does not parse: " + err.Error())
+	}
+	return u
 }
 
 // Publisher is publish.New(e.PublishConfig()).

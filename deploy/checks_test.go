@@ -26,7 +26,8 @@ import (
 // that is right for a deployed function.
 var (
 	requiredEnv = []string{"EVENT_BUS_NAME", "ENI_TAG_SELECTOR", "DETACH_TIMEOUT", "REDETACH_AFTER", "DRY_RUN", "LOG_LEVEL", "MAINTENANCE_LEAD"}
-	optionalEnv = []string{"EVENT_SOURCE", "ECS_ENDPOINT", "EVENTBRIDGE_ENDPOINT"}
+	optionalEnv = []string{"EVENT_SOURCE", "ECS_ENDPOINT", "EVENTBRIDGE_ENDPOINT",
+		"TARGET_ROLE_ARN", "TARGET_ACCOUNTS", "TARGET_ROLE_EXTERNAL_ID", "STS_ENDPOINT"}
 )
 
 const (

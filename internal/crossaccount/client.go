@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/eni-detach/eni-detach/internal/acssdk"
+	"github.com/eni-detach/eni-detach/internal/creds"
 	"github.com/eni-detach/eni-detach/internal/ecsapi"
 )
 
@@ -15,14 +16,21 @@ import (
 // classifies and retries it like any other error.
 type Client struct {
 	cache *Cache
-	ecs   *ecsapi.Factory
+	ecs   ECSClients
 	req   Request
 }
 
 var _ ecsapi.API = (*Client)(nil)
 
+// ECSClients makes ECS clients bound to credentials (*ecsapi.Factory).
+type ECSClients interface {
+	Client(creds.Credentials) ecsapi.API
+}
+
+var _ ECSClients = (*ecsapi.Factory)(nil)
+
 // Client returns the ECS API of the account req's role belongs to.
-func (c *Cache) Client(ecs *ecsapi.Factory, req Request) *Client {
+func (c *Cache) Client(ecs ECSClients, req Request) *Client {
 	return &Client{cache: c, ecs: ecs, req: req}
 }
 

@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"encoding/json"
 	"net/url"
 	"testing"
 
@@ -47,35 +46,13 @@ func StartSTS(t testing.TB, e *ECS, opts ...stsemu.Option) *STS {
 // exactly the ECS actions the engine calls. It returns the role's ARN.
 func AddMemberRole(t testing.TB, reg *identity.Registry, account, externalID string) string {
 	t.Helper()
-	st := map[string]any{
-		"Effect": "Allow", "Action": "sts:AssumeRole",
-		"Principal": map[string]any{"RAM": []string{identity.RoleARN(reg.DefaultAccount(), identity.DefaultRoleName)}},
-	}
-	if externalID != "" {
-		st["Condition"] = map[string]any{"StringEquals": map[string]any{"sts:ExternalId": externalID}}
-	}
-	trust, err := identity.ParseTrustPolicy(mustJSON(t, map[string]any{"Version": "1", "Statement": []any{st}}))
+	role, err := identity.TrustingRole(account, MemberRoleName, identity.RoleARN(reg.DefaultAccount(), identity.DefaultRoleName),
+		externalID, ecsapi.RAMActions)
 	if err != nil {
 		t.Fatal(err)
 	}
-	perm, err := identity.ParsePolicy(mustJSON(t, map[string]any{"Version": "1", "Statement": []any{
-		map[string]any{"Effect": "Allow", "Action": ecsapi.RAMActions, "Resource": "*"},
-	}}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	role := identity.Role{Account: account, Name: MemberRoleName, Trust: trust, Policy: perm}
 	if err := reg.AddRole(role); err != nil {
 		t.Fatal(err)
 	}
 	return role.ARN()
-}
-
-func mustJSON(t testing.TB, v any) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

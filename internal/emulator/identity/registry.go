@@ -8,6 +8,7 @@ package identity
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -93,6 +94,35 @@ func (r Role) ARN() string { return RoleARN(r.Account, r.Name) }
 
 // DefaultMaxSessionDuration is RAM's default MaxSessionDuration.
 const DefaultMaxSessionDuration = time.Hour
+
+// TrustingRole returns a role of account that trusts exactly the principal
+// trusted (an ARN such as a central function's role), requiring externalID
+// when it is not empty, and whose permission policy allows actions on any
+// resource: the member-account role of a cross-account set-up.
+func TrustingRole(account, name, trusted, externalID string, actions []string) (Role, error) {
+	st := map[string]any{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": map[string]any{"RAM": []string{trusted}}}
+	if externalID != "" {
+		st["Condition"] = map[string]any{"StringEquals": map[string]any{"sts:ExternalId": externalID}}
+	}
+	trustDoc, err := json.Marshal(map[string]any{"Version": "1", "Statement": []any{st}})
+	if err != nil {
+		return Role{}, err
+	}
+	trust, err := ParseTrustPolicy(trustDoc)
+	if err != nil {
+		return Role{}, err
+	}
+	permDoc, err := json.Marshal(map[string]any{"Version": "1", "Statement": []any{
+		map[string]any{"Effect": "Allow", "Action": actions, "Resource": "*"}}})
+	if err != nil {
+		return Role{}, err
+	}
+	perm, err := ParsePolicy(permDoc)
+	if err != nil {
+		return Role{}, err
+	}
+	return Role{Account: account, Name: name, Trust: trust, Policy: perm}, nil
+}
 
 // Key is a registered access key.
 type Key struct {

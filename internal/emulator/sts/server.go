@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eni-detach/eni-detach/internal/creds"
 	"github.com/eni-detach/eni-detach/internal/emulator/identity"
 	"github.com/eni-detach/eni-detach/internal/emulator/rpc"
 )
@@ -133,6 +134,9 @@ type Call struct {
 	Fault      string // rpc.Fault* kind when an injected fault decided the outcome
 	// Issued is the AccessKeyId of the credentials issued, on success.
 	Issued string
+	// IssuedCredentials are the credentials issued, secret and token
+	// included, for tests that must prove they are never written out.
+	IssuedCredentials creds.Credentials
 }
 
 func (s *Server) record(c Call) {
@@ -203,6 +207,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if aerr == nil {
 			resp.RequestId = call.RequestID
 			call.Issued = resp.Credentials.AccessKeyId
+			call.IssuedCredentials = creds.Credentials{AccessKeyID: resp.Credentials.AccessKeyId,
+				AccessKeySecret: resp.Credentials.AccessKeySecret, SecurityToken: resp.Credentials.SecurityToken}
 			body = resp
 		}
 	}

@@ -327,3 +327,25 @@ func TestShippedPoliciesWorkAcrossAccounts(t *testing.T) {
 		})
 	}
 }
+
+// TestSYAMLWithCrossAccountPassesChecks: s.yaml with its commented
+// cross-account variables set passes the checks.
+func TestSYAMLWithCrossAccountPassesChecks(t *testing.T) {
+	props := fc3Props(t, loadSYAML(t))
+	env := props["environmentVariables"].(map[string]any)
+	env["TARGET_ROLE_ARN"] = "acs:ram::{accountId}:role/eni-detach"
+	env["TARGET_ACCOUNTS"] = "2234567890123456,3234567890123456"
+	env["TARGET_ROLE_EXTERNAL_ID"] = "eni-detach-org-1"
+	for _, err := range checkProps(props) {
+		t.Error(err)
+	}
+	raw, err := os.ReadFile("../s.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{`# TARGET_ROLE_ARN: "acs:ram::{accountId}:role/eni-detach"`, `# TARGET_ACCOUNTS: `, `# TARGET_ROLE_EXTERNAL_ID: `} {
+		if !strings.Contains(string(raw), line) {
+			t.Errorf("s.yaml lacks the commented %q", line)
+		}
+	}
+}

@@ -232,3 +232,82 @@ func TestConcurrentMemberInvocationsShareOneAssumeRole(t *testing.T) {
 		t.Fatalf("%d AssumeRole calls for 40 concurrent invocations", n)
 	}
 }
+
+// TestHTTPRequestForAMemberAccount: an HTTP request naming a member
+// account is served with that account's role; one naming an account the
+// function may not act in answers 403.
+func TestHTTPRequestForAMemberAccount(t *testing.T) {
+	f := newOrgFixture(t, nil)
+	eni := f.memberInstance(t, "i-memh", 1)[0]
+	for _, tc := range []struct {
+		account string
+		status  int
+		outcome eventschema.Outcome
+	}{
+		{memberAccount, 200, eventschema.OutcomeDetached},
+		{"3234567890123456", 403, eventschema.OutcomeRefused},
+	} {
+		ans := f.invokeHTTP(t, "req-http-"+tc.account, httpReq{body: `{"NetworkInterfaceId":"` + eni + `","AccountId":"` + tc.account + `"}`}.payload(t), f.ecs.Creds)
+		if ans.status != tc.status || len(ans.body.Results) != 1 || ans.body.Results[0].Outcome != tc.outcome ||
+			ans.body.Results[0].AccountID != tc.account {
+			t.Fatalf("account %s: %d %s", tc.account, ans.status, ans.raw)
+		}
+	}
+	if n := len(f.sts.Srv.Calls()); n != 1 {
+		t.Fatalf("%d STS calls", n)
+	}
+}
+
+// TestBatchAcrossAccounts: one batch naming ENIs of the function's own
+// account and of a member account: each is acted on with its own account's
+// credentials, and ENIs of one account are described together.
+func TestBatchAcrossAccounts(t *testing.T) {
+	f := newOrgFixture(t, nil)
+	own := f.ecs.Instance(t, "i-ownb", 2)
+	mem := f.memberInstance(t, "i-memb", 2)
+	batch := `[{"NetworkInterfaceId":"` + own[0] + `"},{"NetworkInterfaceId":"` + mem[0] + `","AccountId":"` + memberAccount + `"},` +
+		`{"NetworkInterfaceId":"` + own[1] + `"},{"NetworkInterfaceId":"` + mem[1] + `","AccountId":"` + memberAccount + `"}]`
+	resp, err := f.invoke(t, "req-batch", batch)
+	if err != nil || len(resp.Results) != 4 {
+		t.Fatalf("%+v %v", resp, err)
+	}
+	wantAccount := []string{testAccountID, memberAccount, testAccountID, memberAccount}
+	for i, r := range resp.Results {
+		if r.Outcome != eventschema.OutcomeDetached || r.AccountID != wantAccount[i] {
+			t.Fatalf("result %d: %+v %+v", i, r, r.Error)
+		}
+	}
+	issued := f.sts.Srv.Calls()[0].Issued
+	firstDescribe := map[string]int{}
+	for _, c := range f.ecs.Srv.Calls() {
+		switch c.Account {
+		case memberAccount:
+			if c.AccessKeyID != issued {
+				t.Fatalf("member call signed by %s", c.AccessKeyID)
+			}
+		case testAccountID:
+			if c.AccessKeyID != f.ecs.Creds.AccessKeyID {
+				t.Fatalf("own call signed by %s", c.AccessKeyID)
+			}
+		default:
+			t.Fatalf("call in account %q", c.Account)
+		}
+		if c.Action == "DescribeNetworkInterfaces" && firstDescribe[c.Account] == 0 {
+			firstDescribe[c.Account] = len(eniParams(c))
+		}
+	}
+	if firstDescribe[memberAccount] != 2 || firstDescribe[testAccountID] != 2 {
+		t.Fatalf("first describes per account named %v ENIs, want 2 each", firstDescribe)
+	}
+}
+
+// eniParams lists the NetworkInterfaceId.N of a describe.
+func eniParams(c ecsemu.Call) []string {
+	var ids []string
+	for k, v := range c.Params {
+		if strings.HasPrefix(k, "NetworkInterfaceId.") {
+			ids = append(ids, v)
+		}
+	}
+	return ids
+}

@@ -356,6 +356,39 @@ func TestInstanceListingFailureIsOneResult(t *testing.T) {
 	}
 }
 
+// TestInstanceListingFailureOnALaterPage: when a later page of an
+// instance's listing fails, the ENIs of the earlier pages are still acted
+// on and each keeps its result, and the failure is one more result naming
+// the instance: nothing that was done goes unreported.
+func TestInstanceListingFailureOnALaterPage(t *testing.T) {
+	m := newMachine(time.Second)
+	m.p.PageSize = 2
+	first := []string{m.eni(nil), m.eni(nil)}
+	m.eni(nil) // on the page that cannot be read
+	m.ecs.Fail(describe, nil, &ecsapi.Error{Kind: ecsapi.KindServer, Code: "Forbidden.RAM", HTTPStatus: 403})
+	reps := m.run(detach.Target{RegionID: ecsfake.DefaultRegion, InstanceID: "i-a1", Wait: true})
+	res := reps[0].Results
+	if len(res) != 3 {
+		t.Fatalf("%d results, want 2 ENIs and the listing failure: %+v", len(res), res)
+	}
+	for i, id := range first {
+		if res[i].NetworkInterfaceID != id || res[i].Outcome != eventschema.OutcomeDetached {
+			t.Fatalf("result %d: %+v", i, res[i])
+		}
+		if e, _ := m.ecs.Get(id); e.Status != "Available" {
+			t.Fatalf("%s is %s", id, e.Status)
+		}
+	}
+	last := res[2]
+	if last.NetworkInterfaceID != "" || last.InstanceID != "i-a1" || last.Outcome != eventschema.OutcomePermissionDenied ||
+		last.Error == nil || last.Error.Code != "Forbidden.RAM" {
+		t.Fatalf("listing failure %+v", last)
+	}
+	if reps[0].Ignored != "" {
+		t.Fatalf("ignored %q", reps[0].Ignored)
+	}
+}
+
 // TestLostLookWhileFollowingEndsPending: a poll that fails for good (the
 // token expired mid-invocation) stops the following; the ENI is reported
 // Pending, as last seen, with the error.

@@ -90,15 +90,15 @@ func (r *run) planInstance(p *plan, api ecsapi.API) {
 			return page.RequestID, err
 		})
 		if err := res.err(); err != nil {
-			// The instance could not be listed: report it as one result
-			// so the failure is returned and published, not lost. ENIs
-			// of earlier pages stay tracked and are acted on, but this
-			// target reports only the failure.
+			// The rest of the instance could not be listed: report that
+			// as one more result naming the instance, so the failure is
+			// returned and published, not lost. ENIs of earlier pages
+			// are acted on and keep their own results.
 			e := &eni{account: tg.AccountID, region: tg.RegionID, resultInstance: tg.InstanceID, requestIDs: []string{},
 				started: r.start, dryRun: tg.DryRun}
 			r.fail(e, res.rule, err)
 			e.requestIDs = res.appendRequestIDs(e.requestIDs)
-			p.enis = []*eni{e}
+			p.enis = append(p.enis, e)
 			return
 		}
 		for _, x := range page.ENIs {

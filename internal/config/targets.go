@@ -90,12 +90,16 @@ func parseTargetRoleARN(c *Config, v string) error {
 
 func roleNameChars(s string) bool {
 	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || strings.IndexByte(".@_-", ch) >= 0) {
+		if !alnumOr(s[i], ".@_-") {
 			return false
 		}
 	}
 	return true
+}
+
+// alnumOr reports whether ch is an ASCII letter or digit, or one of extra.
+func alnumOr(ch byte, extra string) bool {
+	return ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || strings.IndexByte(extra, ch) >= 0
 }
 
 // parseExternalID checks TARGET_ROLE_EXTERNAL_ID by STS's rule for
@@ -105,8 +109,7 @@ func parseExternalID(c *Config, v string) error {
 		return errors.New("must be 2 to 1224 characters (STS's rule for ExternalId)")
 	}
 	for i := 0; i < len(v); i++ {
-		ch := v[i]
-		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || strings.IndexByte("=,.@:/-_", ch) >= 0) {
+		if ch := v[i]; !alnumOr(ch, "=,.@:/-_") {
 			return fmt.Errorf("character %q is not allowed (letters, digits and =,.@:/-_)", ch)
 		}
 	}

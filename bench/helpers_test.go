@@ -15,6 +15,7 @@ import (
 	ecsemu "github.com/eni-detach/eni-detach/internal/emulator/ecs"
 	ebemu "github.com/eni-detach/eni-detach/internal/emulator/eventbridge"
 	"github.com/eni-detach/eni-detach/internal/emulator/fcruntime"
+	stsemu "github.com/eni-detach/eni-detach/internal/emulator/sts"
 )
 
 const (
@@ -42,6 +43,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 type stack struct {
 	ecs  *ecsemu.Server
 	eb   *ebemu.Server
+	sts  *stsemu.Server // nil unless a setup started it
 	fc   *fcruntime.Server
 	proc *fcruntime.Process
 }
@@ -49,12 +51,26 @@ type stack struct {
 // startStack starts the emulators and the function binary; with publish
 // the function sends its follow-up events to the EventBridge emulator.
 func startStack(ctx context.Context, detachDelay time.Duration, publish bool, extraEnv ...string) (*stack, error) {
+	return startStackWith(ctx, detachDelay, publish, nil, extraEnv...)
+}
+
+// startStackWith is startStack with a setup step after the ECS emulator
+// started; the environment it returns comes before extraEnv.
+func startStackWith(ctx context.Context, detachDelay time.Duration, publish bool, setup func(*stack) ([]string, error), extraEnv ...string) (*stack, error) {
 	s := &stack{}
 	var err error
 	if s.ecs, err = ecsemu.Start(ecsemu.WithDetachDelay(detachDelay)); err != nil {
 		return nil, err
 	}
 	env := []string{"ECS_ENDPOINT=" + s.ecs.URL()}
+	if setup != nil {
+		more, err := setup(s)
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+		env = append(env, more...)
+	}
 	if publish {
 		s.eb = ebemu.New()
 		if err := s.eb.Start(""); err != nil {
@@ -88,6 +104,9 @@ func (s *stack) close() {
 	}
 	if s.eb != nil {
 		_ = s.eb.Close()
+	}
+	if s.sts != nil {
+		_ = s.sts.Close()
 	}
 }
 

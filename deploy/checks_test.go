@@ -2,6 +2,7 @@ package deploy_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eni-detach/eni-detach/internal/config"
 	"github.com/eni-detach/eni-detach/internal/eventpattern"
 	"github.com/rs/zerolog"
 )
@@ -26,7 +28,8 @@ import (
 // that is right for a deployed function.
 var (
 	requiredEnv = []string{"EVENT_BUS_NAME", "ENI_TAG_SELECTOR", "DETACH_TIMEOUT", "REDETACH_AFTER", "DRY_RUN", "LOG_LEVEL", "MAINTENANCE_LEAD"}
-	optionalEnv = []string{"EVENT_SOURCE", "ECS_ENDPOINT", "EVENTBRIDGE_ENDPOINT", "ECS_QUOTA_WINDOW"}
+	optionalEnv = []string{"EVENT_SOURCE", "ECS_ENDPOINT", "EVENTBRIDGE_ENDPOINT",
+		"TARGET_ROLE_ARN", "TARGET_ACCOUNTS", "TARGET_ROLE_EXTERNAL_ID", "STS_ENDPOINT", "ECS_QUOTA_WINDOW"}
 )
 
 const (
@@ -143,6 +146,26 @@ func checkEnv(env map[string]any) (time.Duration, []error) {
 	if s, ok := str["ENI_TAG_SELECTOR"]; ok {
 		if _, err := parseTagSelector(s); err != nil {
 			fail("environmentVariables.ENI_TAG_SELECTOR: %v", err)
+		}
+	}
+	// The cross-account variables, read as the function reads them, and
+	// the role name the shipped policies grant (deploy/README.md).
+	cross := map[string]string{}
+	for _, k := range []string{config.EnvTargetRoleARN, config.EnvTargetAccounts, config.EnvTargetRoleExternalID, config.EnvSTSEndpoint} {
+		if v, ok := str[k]; ok {
+			cross[k] = v
+		}
+	}
+	if len(cross) > 0 {
+		c, err := config.Load(func(k string) string { return cross[k] })
+		var ce *config.Error
+		if errors.As(err, &ce) {
+			for _, p := range ce.Problems {
+				fail("environmentVariables.%s: %s", p.Var, p.Problem)
+			}
+		}
+		if c.TargetRoleARN != "" && !strings.HasSuffix(c.TargetRoleARN, ":role/"+memberRoleName) {
+			fail("environmentVariables.TARGET_ROLE_ARN: %q is not the role the shipped policies are for (role/%s)", c.TargetRoleARN, memberRoleName)
 		}
 	}
 	return detach, errs
@@ -414,6 +437,16 @@ func TestBrokenSYAMLFailsChecks(t *testing.T) {
 		{"EVENT_SOURCE empty", func(p map[string]any) { env(p)["EVENT_SOURCE"] = "" }, "EVENT_SOURCE: empty"},
 		{"EVENT_BUS_NAME empty", func(p map[string]any) { env(p)["EVENT_BUS_NAME"] = "" }, "EVENT_BUS_NAME: empty"},
 		{"tag selector without key", func(p map[string]any) { env(p)["ENI_TAG_SELECTOR"] = "=x" }, "empty tag key"},
+		{"target accounts without a role", func(p map[string]any) { env(p)["TARGET_ACCOUNTS"] = "2234567890123456" },
+			"TARGET_ACCOUNTS: is set but TARGET_ROLE_ARN is not"},
+		{"target role of another name", func(p map[string]any) {
+			env(p)["TARGET_ROLE_ARN"] = "acs:ram::{accountId}:role/admin"
+			env(p)["TARGET_ACCOUNTS"] = "*"
+		}, "not the role the shipped policies are for"},
+		{"target role with a fixed account", func(p map[string]any) {
+			env(p)["TARGET_ROLE_ARN"] = "acs:ram::2234567890123456:role/eni-detach"
+			env(p)["TARGET_ACCOUNTS"] = "*"
+		}, "TARGET_ROLE_ARN: \"acs:ram::2234567890123456:role/eni-detach\" is not a role ARN"},
 		{"instanceConcurrency 1", func(p map[string]any) { p["instanceConcurrency"] = 1 }, "instanceConcurrency:"},
 		{"memorySize a string", func(p map[string]any) { p["memorySize"] = "128" }, "memorySize:"},
 		{"no retries", func(p map[string]any) { get(p, "asyncInvokeConfig").(map[string]any)["maxAsyncRetryAttempts"] = 0 }, "maxAsyncRetryAttempts"},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/eni-detach/eni-detach/internal/ecsapi"
 	"github.com/eni-detach/eni-detach/internal/publish"
+	"github.com/eni-detach/eni-detach/internal/stsapi"
 )
 
 var policyFiles = []string{"ram-policy.json", "ram-policy-tag-conditioned.json"}
@@ -72,11 +73,19 @@ func codeActions() []string {
 var (
 	ecsARN = regexp.MustCompile(`^acs:ecs:([a-z0-9-]+|\*):([0-9]+|\*):(eni|instance)/\*$`)
 	busARN = regexp.MustCompile(`^acs:eventbridge:([a-z0-9-]+|\*):([0-9]+|\*):eventbus/([A-Za-z0-9_.-]+)$`)
+	// roleARN: a role name without wildcards, in one account or in any.
+	roleARN = regexp.MustCompile(`^acs:ram::([0-9]{16}|\*):role/([A-Za-z0-9.@_-]+)$`)
 )
 
 // checkPolicy checks a policy grants exactly the code's actions, each on the
 // narrowest resource it can be granted on. busName is EVENT_BUS_NAME.
 func checkPolicy(p policy, busName string) []error {
+	return checkPolicyGrants(p, busName, codeActions())
+}
+
+// checkPolicyGrants checks a policy grants exactly want, each action on
+// the narrowest resource it can be granted on.
+func checkPolicyGrants(p policy, busName string, want []string) []error {
 	var errs []error
 	fail := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if p.Version != "1" {
@@ -107,8 +116,8 @@ func checkPolicy(p policy, busName string) []error {
 		}
 	}
 	sort.Strings(granted)
-	if granted = slices.Compact(granted); !slices.Equal(granted, codeActions()) {
-		fail("actions %v, want exactly the code's %v", granted, codeActions())
+	if granted = slices.Compact(granted); !slices.Equal(granted, want) {
+		fail("actions %v, want exactly the code's %v", granted, want)
 	}
 	return errs
 }
@@ -125,6 +134,11 @@ func checkResource(action, resource, busName string) error {
 	case action == "ecs:DetachNetworkInterface":
 		if !ecsARN.MatchString(resource) {
 			return fmt.Errorf("%s on %q: want acs:ecs:{region}:{accountId}:eni/* or …:instance/*", action, resource)
+		}
+	case action == stsapi.RAMAction:
+		m := roleARN.FindStringSubmatch(resource)
+		if m == nil || m[2] != memberRoleName {
+			return fmt.Errorf("%s on %q: want acs:ram::{accountId|*}:role/%s, the member accounts' role", action, resource, memberRoleName)
 		}
 	case action == "eventbridge:PutEvents":
 		m := busARN.FindStringSubmatch(resource)

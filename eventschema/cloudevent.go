@@ -38,3 +38,14 @@ const (
 
 // SourceECS is the source of ECS system events.
 const SourceECS = "acs.ecs"
+
+// OwnerAccountID is the account an event is about: aliyunoriginalaccountid
+// when EventBridge routed it from another account, else aliyunaccountid.
+// Which account aliyunaccountid names after a crossing is not documented,
+// so the original one is read first.
+func (ev CloudEvent) OwnerAccountID() string {
+	if ev.AliyunOriginalAccountID != "" {
+		return ev.AliyunOriginalAccountID
+	}
+	return ev.AliyunAccountID
+}

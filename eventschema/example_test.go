@@ -14,7 +14,7 @@ func ExampleNewFollowUp() {
 	started := time.Date(2026, 11, 25, 8, 15, 30, 125e6, time.UTC)
 	finished := started.Add(2506 * time.Millisecond)
 	r := eventschema.Result{
-		RegionID: "cn-hangzhou", NetworkInterfaceID: "eni-bp1example01", InstanceID: "i-bp1example01",
+		AccountID: "1234567890123456", RegionID: "cn-hangzhou", NetworkInterfaceID: "eni-bp1example01", InstanceID: "i-bp1example01",
 		Outcome: eventschema.OutcomeDetached, Status: eventschema.StatusAvailable, PreviousStatus: eventschema.StatusInUse,
 		DetachAttempts: 1, RequestIDs: []string{"7C2B3A10-2F4E-4D1B-9E8A-5B6C7D8E9F01"},
 		StartedAt: started, FinishedAt: finished, DurationMs: finished.Sub(started).Milliseconds(),
@@ -23,7 +23,7 @@ func ExampleNewFollowUp() {
 		FCRequestID: "4f3e2d1c-0b9a-4877-a665-544332211000",
 	}
 	source := eventschema.FunctionARN("cn-hangzhou", "1234567890123456", "eni-detach")
-	ev, ok := eventschema.NewFollowUp(r, source, "ops-bus", "1234567890123456")
+	ev, ok := eventschema.NewFollowUp(r, source, "ops-bus")
 	if !ok {
 		fmt.Println("nothing to publish")
 		return
@@ -42,6 +42,7 @@ func ExampleNewFollowUp() {
 	//   "datacontenttype": "application/json",
 	//   "aliyuneventbusname": "ops-bus",
 	//   "data": {
+	//     "accountId": "1234567890123456",
 	//     "regionId": "cn-hangzhou",
 	//     "networkInterfaceId": "eni-bp1example01",
 	//     "instanceId": "i-bp1example01",

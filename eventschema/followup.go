@@ -30,17 +30,18 @@ func FunctionARN(region, accountID, functionName string) string {
 }
 
 // SubjectOf returns the ENI's ARN, or the instance's when the result names
-// no ENI (an instance whose ENIs could not be listed).
-func SubjectOf(r Result, accountID string) string {
+// no ENI (an instance whose ENIs could not be listed), in the account that
+// owns it.
+func SubjectOf(r Result) string {
 	if r.NetworkInterfaceID == "" {
-		return "acs:ecs:" + r.RegionID + ":" + accountID + ":instance/" + r.InstanceID
+		return "acs:ecs:" + r.RegionID + ":" + r.AccountID + ":instance/" + r.InstanceID
 	}
-	return "acs:ecs:" + r.RegionID + ":" + accountID + ":eni/" + r.NetworkInterfaceID
+	return "acs:ecs:" + r.RegionID + ":" + r.AccountID + ":eni/" + r.NetworkInterfaceID
 }
 
 // NewFollowUp builds the event for a result; ok is false when the result
 // publishes nothing (dry runs).
-func NewFollowUp(r Result, source, bus, accountID string) (FollowUpEvent, bool) {
+func NewFollowUp(r Result, source, bus string) (FollowUpEvent, bool) {
 	typ := r.Outcome.EventType()
 	if typ == "" || r.DryRun {
 		return FollowUpEvent{}, false
@@ -58,7 +59,7 @@ func NewFollowUp(r Result, source, bus, accountID string) (FollowUpEvent, bool) 
 		ID:                 EventID(trigger, target, r.Outcome),
 		Source:             source,
 		Type:               typ,
-		Subject:            SubjectOf(r, accountID),
+		Subject:            SubjectOf(r),
 		Time:               r.FinishedAt.UTC().Format(TimeLayout),
 		DataContentType:    "application/json",
 		AliyunEventBusName: bus,

@@ -23,6 +23,7 @@ const (
 	goldenSource  = "acs:fc:cn-hangzhou:1234567890123456:functions/eni-detach"
 	goldenBus     = "eni-detach"
 	goldenAccount = "1234567890123456"
+	goldenMember  = "2234567890123456"
 )
 
 // eventIDRule is EventBridge's rule for event ids (README "Envelope", `id`).
@@ -41,8 +42,10 @@ func at(s string) time.Time {
 // request with Wait false, and a direct request naming a primary ENI.
 func goldenResults() map[string]eventschema.Result {
 	return map[string]eventschema.Result{
+		// An ECS event of a member account, acted on by the central
+		// function: source is the function's, subject and data the member's.
 		"detached": {
-			RegionID: "cn-hangzhou", NetworkInterfaceID: "eni-bp1golden0000000001", InstanceID: "i-bp1golden0000000001",
+			AccountID: goldenMember, RegionID: "cn-hangzhou", NetworkInterfaceID: "eni-bp1golden0000000001", InstanceID: "i-bp1golden0000000001",
 			Outcome: eventschema.OutcomeDetached, Status: eventschema.StatusAvailable, PreviousStatus: eventschema.StatusInUse,
 			DetachAttempts: 1,
 			RequestIDs: []string{"7C2B3A10-2F4E-4D1B-9E8A-5B6C7D8E9F01", "0A1B2C3D-4E5F-4061-8293-A4B5C6D7E8F9",
@@ -53,7 +56,7 @@ func goldenResults() map[string]eventschema.Result {
 			FCRequestID: "4f3e2d1c-0b9a-4877-a665-544332211000",
 		},
 		"pending": {
-			RegionID: "cn-hangzhou", NetworkInterfaceID: "eni-bp1golden0000000002", InstanceID: "i-bp1golden0000000001",
+			AccountID: goldenAccount, RegionID: "cn-hangzhou", NetworkInterfaceID: "eni-bp1golden0000000002", InstanceID: "i-bp1golden0000000001",
 			Outcome: eventschema.OutcomePending, Status: eventschema.StatusDetaching, PreviousStatus: eventschema.StatusInUse,
 			DetachAttempts: 1,
 			RequestIDs:     []string{"1E2D3C4B-5A69-4788-96A5-B4C3D2E1F001", "2F3E4D5C-6B7A-4899-A7B6-C5D4E3F20112"},
@@ -62,7 +65,7 @@ func goldenResults() map[string]eventschema.Result {
 			FCRequestID: "1-6745f0a2-15d2c8e1-7a3b9c4d5e6f",
 		},
 		"failed": {
-			RegionID: "cn-hangzhou", NetworkInterfaceID: "eni-bp1golden0000000000", InstanceID: "i-bp1golden0000000001",
+			AccountID: goldenAccount, RegionID: "cn-hangzhou", NetworkInterfaceID: "eni-bp1golden0000000000", InstanceID: "i-bp1golden0000000001",
 			Outcome: eventschema.OutcomeConflict, Status: eventschema.StatusInUse, PreviousStatus: eventschema.StatusInUse,
 			Error: &eventschema.ErrorInfo{Code: "Guard.PrimaryNetworkInterface",
 				Message: "the primary ENI of an instance is never detached"},
@@ -95,7 +98,7 @@ func marshalEvent(t testing.TB, ev eventschema.FollowUpEvent) []byte {
 func TestGoldenFollowUps(t *testing.T) {
 	for name, r := range goldenResults() {
 		t.Run(name, func(t *testing.T) {
-			ev, ok := eventschema.NewFollowUp(r, goldenSource, goldenBus, goldenAccount)
+			ev, ok := eventschema.NewFollowUp(r, goldenSource, goldenBus)
 			if !ok {
 				t.Fatalf("no event for outcome %s", r.Outcome)
 			}
@@ -163,7 +166,7 @@ func TestNewFollowUpPerOutcome(t *testing.T) {
 			if !listed {
 				want = eventschema.TypeDetachFailed
 			}
-			ev, ok := eventschema.NewFollowUp(r, goldenSource, goldenBus, goldenAccount)
+			ev, ok := eventschema.NewFollowUp(r, goldenSource, goldenBus)
 			if ok != (want != "") || ev.Type != want {
 				t.Fatalf("event %v %q, want type %q", ok, ev.Type, want)
 			}
@@ -186,14 +189,14 @@ func TestNewFollowUpPerOutcome(t *testing.T) {
 	t.Run("a dry run publishes nothing whatever the outcome", func(t *testing.T) {
 		r := goldenResults()["detached"]
 		r.DryRun = true
-		if ev, ok := eventschema.NewFollowUp(r, goldenSource, goldenBus, goldenAccount); ok {
+		if ev, ok := eventschema.NewFollowUp(r, goldenSource, goldenBus); ok {
 			t.Fatalf("event for a dry run: %+v", ev)
 		}
 	})
 	t.Run("a result without an ENI is about its instance", func(t *testing.T) {
 		r := goldenResults()["failed"]
 		r.NetworkInterfaceID = ""
-		ev, ok := eventschema.NewFollowUp(r, goldenSource, goldenBus, goldenAccount)
+		ev, ok := eventschema.NewFollowUp(r, goldenSource, goldenBus)
 		if !ok || ev.Subject != "acs:ecs:cn-hangzhou:"+goldenAccount+":instance/"+r.InstanceID {
 			t.Fatalf("event %v %+v", ok, ev)
 		}

@@ -23,12 +23,17 @@ type Item struct {
 	Trigger Trigger
 	// Request is set when the item is actionable (Ignored and Err empty).
 	Request Request
-	// EventRegion and AccountID come from the CloudEvent envelope
-	// (aliyunregionid, aliyunaccountid); empty for direct invocations.
+	// EventRegion comes from the CloudEvent envelope (aliyunregionid);
+	// empty for direct invocations.
 	EventRegion string
-	AccountID   string
-	Ignored     string
-	Err         *ValidationError
+	// AccountID is the account the CloudEvent is about: the envelope's
+	// aliyunoriginalaccountid (the sending account, after EventBridge
+	// routed the event across accounts), else its aliyunaccountid; empty
+	// for direct invocations (README, "One function for an
+	// organisation").
+	AccountID string
+	Ignored   string
+	Err       *ValidationError
 }
 
 // Actionable reports whether the item asks for a detach.
@@ -165,7 +170,7 @@ func (rc Recogniser) cloudEvent(raw []byte, now time.Time) Item {
 	item := Item{
 		Trigger:     Trigger{Kind: TriggerEventBridge, EventID: ev.ID, EventType: ev.Type, EventSource: ev.Source},
 		EventRegion: ev.AliyunRegionID,
-		AccountID:   ev.AliyunAccountID,
+		AccountID:   ev.OwnerAccountID(),
 	}
 	v := &ValidationError{}
 	if ev.ID == "" {

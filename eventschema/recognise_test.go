@@ -2,6 +2,7 @@ package eventschema
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -149,4 +150,40 @@ func FuzzParseRequest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestOwnerAccount: the account a CloudEvent is about is the sending
+// account after a cross-account routing (aliyunoriginalaccountid), else
+// aliyunaccountid; a custom request's AccountId is carried to the handler,
+// which holds it to the event's account.
+func TestOwnerAccount(t *testing.T) {
+	const ecsEvent = `{"specversion":"1.0","id":"e1","source":"acs.ecs","type":"ecs:Instance:PreemptibleInstanceInterruption",` +
+		`"aliyunregionid":"cn-hangzhou"%s,"data":{"instanceId":"i-a1","action":"delete"}}`
+	for _, tc := range []struct {
+		name, extensions, want string
+	}{
+		{"routed from a member", `,"aliyunaccountid":"1234567890123456","aliyunoriginalaccountid":"2234567890123456"`, "2234567890123456"},
+		{"own bus", `,"aliyunaccountid":"1234567890123456"`, "1234567890123456"},
+		{"original only", `,"aliyunoriginalaccountid":"2234567890123456"`, "2234567890123456"},
+		{"none", ``, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := Recogniser{}.Recognise([]byte(fmt.Sprintf(ecsEvent, tc.extensions)))
+			if err != nil || len(rec.Items) != 1 || !rec.Items[0].Actionable() {
+				t.Fatalf("%+v %v", rec, err)
+			}
+			if got := rec.Items[0].AccountID; got != tc.want {
+				t.Fatalf("account %q, want %q", got, tc.want)
+			}
+		})
+	}
+	custom := `{"specversion":"1.0","id":"c1","source":"custom.eni-detach","type":"custom.detach","aliyunaccountid":"1234567890123456",` +
+		`"aliyunoriginalaccountid":"2234567890123456","data":{"InstanceId":"i-a1","AccountId":"3234567890123456"}}`
+	rec, err := Recogniser{}.Recognise([]byte(custom))
+	if err != nil || len(rec.Items) != 1 {
+		t.Fatalf("%+v %v", rec, err)
+	}
+	if it := rec.Items[0]; it.AccountID != "2234567890123456" || it.Request.AccountID != "3234567890123456" {
+		t.Fatalf("item %+v", it)
+	}
 }

@@ -16,6 +16,10 @@ type Request struct {
 	TrunkNetworkInstanceID string `json:"TrunkNetworkInstanceId,omitempty"`
 	DryRun                 *bool  `json:"DryRun,omitempty"`
 	Wait                   *bool  `json:"Wait,omitempty"`
+	// AccountID is the account that owns the ENI or instance (16 digits),
+	// when it is not the function's own (README, "One function for an
+	// organisation").
+	AccountID string `json:"AccountId,omitempty"`
 }
 
 // WantsDryRun reports the request's DryRun flag (absent = false).
@@ -40,6 +44,20 @@ func ValidInstanceID(s string) bool { return validID(s, "i-") }
 func validID(s, prefix string) bool {
 	rest, ok := strings.CutPrefix(s, prefix)
 	return ok && len(rest) >= 1 && len(rest) <= 60 && lowerAlnum(rest, false)
+}
+
+// ValidAccountID reports whether s has the form of an Alibaba Cloud
+// account id: 16 digits.
+func ValidAccountID(s string) bool {
+	if len(s) != 16 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // ValidRegionID reports whether s has the form of a region id: lower-case
@@ -82,6 +100,7 @@ var requestFields = map[string]struct {
 	"trunknetworkinstanceid": {"TrunkNetworkInstanceId", setString(func(r *Request) *string { return &r.TrunkNetworkInstanceID })},
 	"dryrun":                 {"DryRun", setBool(func(r *Request) **bool { return &r.DryRun })},
 	"wait":                   {"Wait", setBool(func(r *Request) **bool { return &r.Wait })},
+	"accountid":              {"AccountId", setString(func(r *Request) *string { return &r.AccountID })},
 }
 
 func setString(field func(*Request) *string) func(*Request, json.RawMessage) string {
@@ -208,6 +227,9 @@ func (r Request) check(known *ValidationError) *ValidationError {
 	}
 	if r.TrunkNetworkInstanceID != "" && !named["TrunkNetworkInstanceId"] && !ValidENIID(r.TrunkNetworkInstanceID) {
 		v.add("TrunkNetworkInstanceId", "must be an ENI id: \"eni-\" followed by lower-case letters and digits, got "+quote(r.TrunkNetworkInstanceID))
+	}
+	if r.AccountID != "" && !named["AccountId"] && !ValidAccountID(r.AccountID) {
+		v.add("AccountId", "must be an account id of 16 digits, got "+quote(r.AccountID))
 	}
 	if r.RegionID != "" && !named["RegionId"] && !ValidRegionID(r.RegionID) {
 		v.add("RegionId", "must be a region id such as cn-hangzhou, got "+quote(r.RegionID))

@@ -37,6 +37,10 @@ func TestParseRequest(t *testing.T) {
 		{"wrong type, good target", `{"InstanceId":"i-a1","Wait":"no"}`, Request{}, []string{"Wait"}},
 		{"twice, not checked again", `{"InstanceId":"I-A1","instanceid":"I-B2"}`, Request{}, []string{"InstanceId"}},
 		{"duplicate spellings", `{"InstanceId":"i-a1","instanceid":"i-b2"}`, Request{}, []string{"InstanceId"}},
+		{"account", `{"InstanceId":"i-a1","accountid":" 2234567890123456 "}`, Request{InstanceID: "i-a1", AccountID: "2234567890123456"}, nil},
+		{"account of 15 digits", `{"InstanceId":"i-a1","AccountId":"223456789012345"}`, Request{}, []string{"AccountId"}},
+		{"account with a letter", `{"InstanceId":"i-a1","AccountId":"223456789012345x"}`, Request{}, []string{"AccountId"}},
+		{"account as a number", `{"InstanceId":"i-a1","AccountId":2234567890123456}`, Request{}, []string{"AccountId"}},
 		{"not an object", `["eni-a1"]`, Request{}, []string{""}},
 		{"not json", `{"NetworkInterfaceId":`, Request{}, []string{""}},
 	}

@@ -108,6 +108,10 @@ type ErrorInfo struct {
 // Result is the data object of the README ("`data`"): one per ENI, returned to the
 // caller and carried as the follow-up event's data.
 type Result struct {
+	// AccountID is the account that owns the ENI: the function's own, or
+	// the member account it acted in. Empty only when the function's own
+	// account is unknown (the detach CLI without FC_ACCOUNT_ID).
+	AccountID              string     `json:"accountId"`
 	RegionID               string     `json:"regionId"`
 	NetworkInterfaceID     string     `json:"networkInterfaceId,omitempty"`
 	InstanceID             string     `json:"instanceId,omitempty"`

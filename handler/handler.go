@@ -15,6 +15,7 @@ import (
 	"github.com/eni-detach/eni-detach/eventschema"
 	"github.com/eni-detach/eni-detach/internal/config"
 	"github.com/eni-detach/eni-detach/internal/creds"
+	"github.com/eni-detach/eni-detach/internal/crossaccount"
 	"github.com/eni-detach/eni-detach/internal/detach"
 	"github.com/eni-detach/eni-detach/internal/ecsapi"
 )
@@ -34,9 +35,12 @@ type Deps struct {
 	// call (README, "Configuration").
 	ConfigErr error
 	ECS       ECSClients
-	Publisher Publisher
-	Engine    *detach.Engine
-	Logger    zerolog.Logger
+	// CrossAccount gets member accounts' credentials (STS AssumeRole,
+	// cached for the process); nil when TARGET_ROLE_ARN is unset.
+	CrossAccount *crossaccount.Cache
+	Publisher    Publisher
+	Engine       *detach.Engine
+	Logger       zerolog.Logger
 	// Getenv reads the fallbacks (FC_REGION, ALIBABA_CLOUD_*); os.Getenv
 	// in production.
 	Getenv func(string) string

@@ -31,11 +31,15 @@ func (h *Handler) process(ctx context.Context, inv invocation, items []eventsche
 			continue
 		}
 		tg := h.target(inv, it)
-		slots[i].target, slots[i].publish = len(targets), tg.Invalid == nil
+		slots[i].target, slots[i].publish = len(targets), tg.Invalid == nil // refused targets are published
+		if tg.Refused != nil {
+			loggerFrom(ctx).Warn().Str("account_id", tg.AccountID).Str("error_code", tg.Refused.Code).
+				Str("reason", tg.Refused.Message).Msg("account refused: no STS or ECS call made")
+		}
 		targets = append(targets, tg)
 	}
 	if len(targets) > 0 {
-		reports := h.d.Engine.Run(ctx, detach.Single(h.d.ECS.Client(inv.creds)), targets)
+		reports := h.d.Engine.Run(ctx, h.clients(inv), targets)
 		for i := range slots {
 			if k := slots[i].target; k >= 0 {
 				slots[i].report = reports[k]
@@ -67,8 +71,8 @@ func (h *Handler) process(ctx context.Context, inv invocation, items []eventsche
 }
 
 // target turns an item into a detach target. A refused item (a bad batch
-// element, or a region that is missing or malformed) becomes a target the
-// engine only reports on.
+// element, or a region that is missing or malformed, or an account the
+// function may not act in) becomes a target the engine only reports on.
 func (h *Handler) target(inv invocation, it eventschema.Item) detach.Target {
 	req := it.Request
 	region := firstNonEmpty(req.RegionID, it.EventRegion, inv.region) // README, "The request object"
@@ -91,6 +95,10 @@ func (h *Handler) target(inv invocation, it eventschema.Item) detach.Target {
 	case !eventschema.ValidRegionID(region):
 		tg.Invalid = &eventschema.ValidationError{Fields: []eventschema.FieldError{{
 			Field: "RegionId", Problem: "must be a region id such as cn-hangzhou, got " + region}}}
+	}
+	tg.AccountID, tg.Refused = h.owner(inv, it)
+	if tg.Invalid != nil {
+		tg.Refused = nil
 	}
 	return tg
 }

@@ -36,7 +36,7 @@ func (h *Handler) publish(ctx context.Context, inv invocation, resp *eventschema
 			continue
 		}
 		for _, r := range s.report.Results {
-			fe, ok := eventschema.NewFollowUp(r, source, h.d.Config.EventBusName, inv.accountID)
+			fe, ok := eventschema.NewFollowUp(r, source, h.d.Config.EventBusName)
 			if !ok {
 				continue
 			}

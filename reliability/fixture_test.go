@@ -17,6 +17,7 @@ import (
 	"github.com/eni-detach/eni-detach/handler"
 	"github.com/eni-detach/eni-detach/internal/config"
 	"github.com/eni-detach/eni-detach/internal/creds"
+	"github.com/eni-detach/eni-detach/internal/crossaccount"
 	"github.com/eni-detach/eni-detach/internal/detach"
 	"github.com/eni-detach/eni-detach/internal/ecsapi"
 	ecsemu "github.com/eni-detach/eni-detach/internal/emulator/ecs"
@@ -38,6 +39,10 @@ type opts struct {
 	maxCall time.Duration
 	deps    func(*handler.Deps)
 	noBus   bool
+	// crossAccount adds an STS emulator on the ECS emulator's accounts, the
+	// member account's role (trusting the env's credentials), and the
+	// function configured to act in that account.
+	crossAccount bool
 }
 
 // env is one handler wired to its own ECS and EventBridge emulators; both
@@ -48,6 +53,7 @@ type env struct {
 	h     *handler.Handler
 	logs  *testenv.LogBuffer
 	creds creds.Credentials
+	sts   *testenv.STS // nil unless opts.crossAccount
 }
 
 func newEnv(t *testing.T, o opts) *env {
@@ -55,6 +61,10 @@ func newEnv(t *testing.T, o opts) *env {
 	e := &env{ecs: testenv.StartECS(t, o.ecsOpts...), logs: &testenv.LogBuffer{}}
 	e.creds = e.ecs.Creds
 	e.eb = testenv.StartEventBridge(t, e.creds)
+	if o.crossAccount {
+		e.sts = testenv.StartSTS(t, e.ecs)
+		testenv.AddMemberRole(t, e.ecs.Srv.Identity(), testenv.MemberAccount, "")
+	}
 	e.h = e.handler(o)
 	t.Cleanup(func() {
 		// Whatever a test looks at, every event the bus accepted must
@@ -89,10 +99,40 @@ func (e *env) handler(o opts) *handler.Handler {
 		d.Config.EventBusName = e.eb.Bus
 		d.Publisher = e.eb.Publisher()
 	}
+	if e.sts != nil {
+		d.Config.TargetRoleARN = "acs:ram::" + config.AccountPlaceholder + ":role/" + testenv.MemberRoleName
+		d.Config.TargetAccounts = config.TargetAccounts{IDs: []string{testenv.MemberAccount}}
+		d.CrossAccount = crossaccount.NewCache(e.sts.Client)
+	}
 	if o.deps != nil {
 		o.deps(&d)
 	}
 	return handler.New(d)
+}
+
+// assumedCreds are the credentials STS issued (as STS issued them): the
+// member account's role's, as secret as the invocation's.
+func (e *env) assumedCreds() []creds.Credentials {
+	if e.sts == nil {
+		return nil
+	}
+	var out []creds.Credentials
+	for _, c := range e.sts.Srv.Calls() {
+		if c.Issued != "" {
+			out = append(out, c.IssuedCredentials)
+		}
+	}
+	return out
+}
+
+// memberENI adds a Running instance of the member account with one InUse
+// secondary ENI and returns the ENI's id.
+func (e *env) memberENI(t *testing.T, instanceID string) string {
+	t.Helper()
+	mustOK(t, e.ecs.Srv.AddInstance(ecsemu.Instance{ID: instanceID, Account: testenv.MemberAccount}))
+	id := "eni-" + strings.TrimPrefix(instanceID, "i-") + "000"
+	mustOK(t, e.ecs.Srv.AddENI(ecsemu.ENI{ID: id, Account: testenv.MemberAccount, InstanceID: instanceID}))
+	return id
 }
 
 // useCreds makes both emulators accept c and every later invocation carry it.

@@ -17,6 +17,8 @@ import (
 	"github.com/eni-detach/eni-detach/internal/detach"
 	ecsemu "github.com/eni-detach/eni-detach/internal/emulator/ecs"
 	ebemu "github.com/eni-detach/eni-detach/internal/emulator/eventbridge"
+	"github.com/eni-detach/eni-detach/internal/emulator/identity"
+	"github.com/eni-detach/eni-detach/internal/testenv"
 )
 
 // distinctiveCreds returns an STS triple whose secret and token look like
@@ -48,6 +50,23 @@ type secretScenario struct {
 	arm func(t *testing.T, e *env, eni string) (payload string, inv creds.Credentials)
 	// want must all appear in the outputs: proof that the failure happened.
 	want []string
+	// assumed: STS must have issued credentials (a member account's),
+	// whose secret and token are then scanned for too.
+	assumed bool
+}
+
+// crossAccount is the env of the cross-account scenarios.
+var crossAccount = opts{crossAccount: true}
+
+// member arms a scenario about an ENI of the member account, after arm.
+func member(arm func(*testing.T, *env)) func(*testing.T, *env, string) (string, creds.Credentials) {
+	return func(t *testing.T, e *env, _ string) (string, creds.Credentials) {
+		eni := e.memberENI(t, "i-memcell")
+		if arm != nil {
+			arm(t, e)
+		}
+		return `{"NetworkInterfaceId":"` + eni + `","AccountId":"` + testenv.MemberAccount + `"}`, e.creds
+	}
 }
 
 func secretScenarios() []secretScenario {
@@ -137,6 +156,41 @@ func secretScenarios() []secretScenario {
 			e.eb.Srv.AddCredentials(other)
 			return eniRequest(eni, cellInstance), e.creds
 		}, want: []string{ebemu.CodeSignatureDoesNotMatch}},
+		{name: "cross-account/detached", o: crossAccount, arm: member(nil), assumed: true,
+			want: []string{`"accountId":"` + testenv.MemberAccount + `"`, `"outcome":"Detached"`}},
+		{name: "cross-account/ecs-echoes-the-assumed-token", o: crossAccount, assumed: true, arm: member(func(t *testing.T, e *env) {
+			// STS answers late; meanwhile ECS is made to know the issued
+			// key with another secret, so the ECS call signed with the
+			// assumed credentials is refused with ECS's echo of its string
+			// to sign, which holds the assumed token.
+			e.sts.Srv.InjectLatency("AssumeRole", 500*time.Millisecond, 1)
+			go func() {
+				for range 200 {
+					for _, c := range e.sts.Srv.Calls() {
+						if c.Issued == "" {
+							continue
+						}
+						wrong := c.IssuedCredentials
+						wrong.AccessKeySecret = distinctiveCreds(t).AccessKeySecret
+						_ = e.ecs.Srv.Identity().AddKey(identity.Key{Credentials: wrong, Principal: identity.Principal{
+							Account: testenv.MemberAccount, Kind: identity.KindRoleSession, Name: testenv.MemberRoleName,
+							Session: c.Params["RoleSessionName"]}})
+						return
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+			}()
+		}), want: []string{"SignatureDoesNotMatch", `"accountId":"` + testenv.MemberAccount + `"`}},
+		{name: "cross-account/sts-echoes-the-invocation-token", o: crossAccount, arm: member(func(t *testing.T, e *env) {
+			// STS (and ECS, which shares its accounts) know the invocation's
+			// key with another secret; EventBridge with this one.
+			other := e.creds
+			other.AccessKeySecret = distinctiveCreds(t).AccessKeySecret
+			e.ecs.Srv.AddCredentials(other)
+		}), want: []string{"SignatureDoesNotMatch", `"published":1`}},
+		{name: "cross-account/sts-timeout", o: crossAccount, arm: member(func(_ *testing.T, e *env) {
+			e.sts.Srv.InjectHang("AssumeRole", -1)
+		}), want: []string{"Transport.Timeout"}},
 		{name: "sts/expires-mid-invocation",
 			o: opts{policy: func(p *detach.Policy) { p.Poll.First = 150 * time.Millisecond }},
 			arm: func(t *testing.T, e *env, eni string) (string, creds.Credentials) {
@@ -178,8 +232,12 @@ func TestSecretsNeverLeave(t *testing.T) {
 					t.Fatalf("the scenario did not happen: %q is in no output\n%s", w, marshalPlain(t, o.out))
 				}
 			}
+			assumed := e.assumedCreds()
+			if sc.assumed && len(assumed) == 0 {
+				t.Fatal("the scenario did not happen: STS issued no credentials")
+			}
 			var secrets []string
-			for _, c := range []creds.Credentials{e.creds, inv} {
+			for _, c := range append([]creds.Credentials{e.creds, inv}, assumed...) {
 				for _, s := range c.Secrets() {
 					for _, f := range secretForms(s) {
 						if !slices.Contains(secrets, f) {

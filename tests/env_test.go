@@ -18,6 +18,7 @@ import (
 	ecsemu "github.com/eni-detach/eni-detach/internal/emulator/ecs"
 	ebemu "github.com/eni-detach/eni-detach/internal/emulator/eventbridge"
 	"github.com/eni-detach/eni-detach/internal/emulator/fcruntime"
+	stsemu "github.com/eni-detach/eni-detach/internal/emulator/sts"
 )
 
 const (
@@ -36,8 +37,11 @@ const (
 // env is one emulated FC instance running the built binary, with its own
 // ECS and EventBridge emulators.
 type env struct {
-	ecs  *ecsemu.Server
-	eb   *ebemu.Server
+	ecs *ecsemu.Server
+	eb  *ebemu.Server
+	// sts shares ecs's accounts; nil unless the env was started with it
+	// (crossaccount_test.go).
+	sts  *stsemu.Server
 	fc   *fcruntime.Server
 	proc *fcruntime.Process
 	ctx  context.Context
@@ -49,6 +53,14 @@ type env struct {
 // startEnv starts the emulators and the binary; extraEnv adds to (and
 // overrides) the function's environment. Everything stops at cleanup.
 func startEnv(t *testing.T, extraEnv ...string) *env {
+	t.Helper()
+	return startEnvWith(t, nil, extraEnv...)
+}
+
+// startEnvWith is startEnv with a setup step between starting the
+// emulators and starting the binary; the environment it returns comes
+// before extraEnv.
+func startEnvWith(t *testing.T, setup func(e *env) []string, extraEnv ...string) *env {
 	t.Helper()
 	needBinary(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Second)
@@ -72,13 +84,18 @@ func startEnv(t *testing.T, extraEnv ...string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fnEnv := append([]string{
+	fnEnv := []string{
 		"ECS_ENDPOINT=" + ecs.URL(),
 		"EVENTBRIDGE_ENDPOINT=" + eb.URL(),
 		"EVENT_BUS_NAME=" + busName,
 		"REDETACH_AFTER=1500ms",
 		"LOG_LEVEL=debug",
-	}, extraEnv...)
+	}
+	e := &env{ecs: ecs, eb: eb, fc: fc, ctx: ctx, creds: map[string]creds.Credentials{}}
+	if setup != nil {
+		fnEnv = append(fnEnv, setup(e)...)
+	}
+	fnEnv = append(fnEnv, extraEnv...)
 	// The process outlives the test's context (cancelled before cleanups
 	// run, which would SIGKILL it): cleanup stops it, and then checks that
 	// it had not exited on its own.
@@ -89,7 +106,7 @@ func startEnv(t *testing.T, extraEnv ...string) *env {
 		_ = fc.Close()
 		t.Fatal(err)
 	}
-	e := &env{ecs: ecs, eb: eb, fc: fc, proc: proc, ctx: ctx, creds: map[string]creds.Credentials{}}
+	e.proc = proc
 	t.Cleanup(func() {
 		defer procCancel()
 		if err := proc.Stop(); err != nil {

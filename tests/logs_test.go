@@ -13,7 +13,7 @@ import (
 var sdkLinePrefixes = []string{"FC Invoke Start RequestId: ", "FC Invoke End RequestId: "}
 
 // checkLogs asserts, over everything the function wrote: no line holds any
-// invocation's secret or token; on stdout, after the first invocation
+// invocation's secret or token, nor any assumed role's; on stdout, after the first invocation
 // started, every line belongs to a known invocation (a JSON line with its
 // request_id, or the SDK's own start/end line naming it), and every
 // invocation logged at least one JSON line.
@@ -22,6 +22,11 @@ func (e *env) checkLogs(t *testing.T, lines []fcruntime.Line) {
 	all := e.allCreds()
 	var secrets []string
 	for _, c := range all {
+		secrets = append(secrets, c.Secrets()...)
+	}
+	// The credentials STS issued to the function (a member account's
+	// role) are as secret as FC's.
+	for _, c := range e.assumedCreds() {
 		secrets = append(secrets, c.Secrets()...)
 	}
 	started := false

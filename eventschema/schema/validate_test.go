@@ -108,6 +108,9 @@ func TestRequestSchema(t *testing.T) {
 		{"malformed instance", `{"InstanceId":"instance-1"}`, false},
 		{"bad region", `{"NetworkInterfaceId":"eni-a","RegionId":"mars"}`, false},
 		{"wait as a string", `{"NetworkInterfaceId":"eni-a","Wait":"no"}`, false},
+		{"account", `{"InstanceId":"i-a","AccountId":"2234567890123456"}`, true},
+		{"account of 15 digits", `{"InstanceId":"i-a","AccountId":"223456789012345"}`, false},
+		{"account as a number", `{"InstanceId":"i-a","AccountId":2234567890123456}`, false},
 		// The code is more lenient than the canonical form.
 		{"lower-case names", `{"networkinterfaceid":"eni-a"}`, false},
 		{"unknown field", `{"NetworkInterfaceId":"eni-a","Comment":"x"}`, false},
@@ -136,6 +139,7 @@ func FuzzRequestSchema(f *testing.F) {
 	f.Add(`{"NetworkInterfaceId":"eni-a","NetworkInterfaceId":"eni-b"}`)
 	f.Add(`{"NetworkInterfaceId":"eni-\u0061"}`)
 	f.Add(`{"TrunkNetworkInstanceId":"eni-t","InstanceId":"i-x"}`)
+	f.Add(`{"InstanceId":"i-x","AccountId":"2234567890123456"}`)
 	f.Fuzz(func(t *testing.T, payload string) {
 		if schema.ValidateRequest([]byte(payload)) != nil {
 			return

@@ -11,9 +11,11 @@ import (
 
 	"github.com/eni-detach/eni-detach/handler"
 	"github.com/eni-detach/eni-detach/internal/config"
+	"github.com/eni-detach/eni-detach/internal/crossaccount"
 	"github.com/eni-detach/eni-detach/internal/detach"
 	"github.com/eni-detach/eni-detach/internal/ecsapi"
 	"github.com/eni-detach/eni-detach/internal/publish"
+	"github.com/eni-detach/eni-detach/internal/stsapi"
 )
 
 // Options adjust the wiring for tests and local mode.
@@ -34,6 +36,14 @@ func New(getenv func(string) string, logOut io.Writer, o Options) (*handler.Hand
 	} else {
 		logger.Info().Object("config", cfg).Msg("configuration loaded")
 	}
+	if cfg.TargetAccounts.Any {
+		logger.Warn().Str("target_role_arn", cfg.TargetRoleARN).
+			Msg("TARGET_ACCOUNTS is *: the function may act in any account whose role trusts it; list the accounts to limit it")
+	}
+	var cross *crossaccount.Cache
+	if cfg.CrossAccount() {
+		cross = crossaccount.NewCache(stsapi.New(stsapi.Options{Endpoint: cfg.STSEndpoint}))
+	}
 	policy := detach.DefaultPolicy(cfg)
 	if o.Policy != nil {
 		o.Policy(&policy)
@@ -43,13 +53,14 @@ func New(getenv func(string) string, logOut io.Writer, o Options) (*handler.Hand
 		pub = publish.New(publish.Config{Endpoint: cfg.EventBridgeEndpoint})
 	}
 	h := handler.New(handler.Deps{
-		Config:    cfg,
-		ConfigErr: cfgErr,
-		ECS:       ecsapi.NewFactory(ecsapi.Options{Endpoint: cfg.ECSEndpoint}),
-		Publisher: pub,
-		Engine:    detach.NewEngine(policy),
-		Logger:    logger,
-		Getenv:    getenv,
+		Config:       cfg,
+		ConfigErr:    cfgErr,
+		ECS:          ecsapi.NewFactory(ecsapi.Options{Endpoint: cfg.ECSEndpoint}),
+		CrossAccount: cross,
+		Publisher:    pub,
+		Engine:       detach.NewEngine(policy),
+		Logger:       logger,
+		Getenv:       getenv,
 	})
 	return h, cfgErr
 }

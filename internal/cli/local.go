@@ -23,6 +23,7 @@ import (
 	"github.com/eni-detach/eni-detach/internal/detach"
 	ecsemu "github.com/eni-detach/eni-detach/internal/emulator/ecs"
 	ebemu "github.com/eni-detach/eni-detach/internal/emulator/eventbridge"
+	stsemu "github.com/eni-detach/eni-detach/internal/emulator/sts"
 )
 
 // Local mode's fixed names.
@@ -40,15 +41,18 @@ const (
 var defaultLocalEvent = `{"RegionId":"` + ecsemu.DemoRegion + `","NetworkInterfaceId":"` + ecsemu.DemoSecondaryENI +
 	`","InstanceId":"` + ecsemu.DemoInstanceID + `"}`
 
-const localUsage = "usage: eni-detach local [--event FILE|-] [--detach-delay D] [--ecs-error CODE]"
+const localUsage = "usage: eni-detach local [--event FILE|-] [--detach-delay D] [--ecs-error CODE] [--cross-account]"
 
 // localOptions is one `local` run: the parsed flags, plus what tests adjust.
 type localOptions struct {
 	payload     []byte
 	detachDelay time.Duration
 	ecsError    string // injected into every DetachNetworkInterface call
-	getenv      func(string) string
-	policy      func(*detach.Policy)
+	// crossAccount adds an STS emulator and a member account whose role
+	// the function assumes (local_cross.go).
+	crossAccount bool
+	getenv       func(string) string
+	policy       func(*detach.Policy)
 }
 
 // localRun is what one `local` invocation produced.
@@ -58,6 +62,8 @@ type localRun struct {
 	took   time.Duration
 	enis   []ecsemu.ENI
 	events []json.RawMessage // the follow-up events the bus received
+	// sts is the STS emulator's call log; nil unless --cross-account.
+	sts []stsemu.Call
 }
 
 // exitCode of `local`: 0 when the function answered (whatever it answered:
@@ -94,6 +100,7 @@ func parseLocal(args []string, stdin io.Reader, stderr io.Writer) (o localOption
 	eventFile := fs.String("event", "", "payload file to invoke with (a request object, a CloudEvent, a batch or an HTTP trigger event); - reads standard input; default: detach "+ecsemu.DemoSecondaryENI)
 	fs.DurationVar(&o.detachDelay, "detach-delay", defaultDetachDelay, "how long an emulated ENI stays Detaching")
 	fs.StringVar(&o.ecsError, "ecs-error", "", "make every DetachNetworkInterface call of the ECS emulator fail with this error code, e.g. ServiceUnavailable, Forbidden.RAM, InvalidOperation.EniHotPlugNotSupported")
+	fs.BoolVar(&o.crossAccount, "cross-account", false, "add a member account "+ecsemu.MemberAccount+" with instance "+ecsemu.MemberInstanceID+" and the role the function assumes there (an STS emulator); default: an ECS event of that account routed to the function")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "%s\n\n"+
 			"Starts an ECS and an EventBridge emulator on 127.0.0.1 and seeds them with two Running instances:\n"+
@@ -119,6 +126,9 @@ func parseLocal(args []string, stdin io.Reader, stderr io.Writer) (o localOption
 		return o, usageError(fs, "--detach-delay must not be negative, got %s", o.detachDelay), false
 	}
 	o.payload = []byte(defaultLocalEvent)
+	if o.crossAccount {
+		o.payload = []byte(defaultMemberEvent)
+	}
 	if *eventFile != "" {
 		var b []byte
 		var err error
@@ -167,6 +177,13 @@ func execLocal(o localOptions, logs io.Writer) (localRun, error) {
 	if env == nil {
 		env = os.Getenv
 	}
+	var sts *stsemu.Server
+	if o.crossAccount {
+		if sts, err = startMemberAccount(ecs, overrides, env); err != nil {
+			return localRun{}, err
+		}
+		defer sts.Close()
+	}
 	getenv := func(k string) string {
 		if v, ok := overrides[k]; ok {
 			return v
@@ -194,6 +211,9 @@ func execLocal(o localOptions, logs io.Writer) (localRun, error) {
 	start := time.Now()
 	out, invErr := h.Invoke(ctx, o.payload)
 	run := localRun{out: out, err: invErr, took: time.Since(start), enis: ecs.ENIs()}
+	if sts != nil {
+		run.sts = sts.Calls()
+	}
 	for _, ev := range eb.EventsForBus(localBus) {
 		run.events = append(run.events, json.RawMessage(ev.Event))
 	}
@@ -245,8 +265,11 @@ func printLocal(w io.Writer, run localRun) {
 		}
 		fmt.Fprintf(w, "\n== error returned to FC (an asynchronous invocation would be retried) ==\n%s\n", reason)
 	}
+	if run.sts != nil {
+		printSTS(w, run.sts)
+	}
 	fmt.Fprintln(w, "\n== ENI states in the ECS emulator ==")
-	printENIs(w, run.enis)
+	printENIs(w, run.enis, run.sts != nil)
 	fmt.Fprintf(w, "\n== follow-up events received by bus %q ==\n", localBus)
 	if len(run.events) == 0 {
 		fmt.Fprintln(w, "(none)")
@@ -275,10 +298,16 @@ func indentJSON(v any) string {
 	return buf.String()
 }
 
-func printENIs(w io.Writer, enis []ecsemu.ENI) {
+// printENIs prints the ENI table, with the owner account when the run had
+// several.
+func printENIs(w io.Writer, enis []ecsemu.ENI, accounts bool) {
 	sort.Slice(enis, func(i, j int) bool { return enis[i].ID < enis[j].ID })
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ENI\tTYPE\tSTATUS\tINSTANCE\tTAGS")
+	header := "ENI\tTYPE\tSTATUS\tINSTANCE\tTAGS"
+	if accounts {
+		header = "ACCOUNT\t" + header
+	}
+	fmt.Fprintln(tw, header)
 	for _, e := range enis {
 		var tags []string
 		for k, v := range e.Tags {
@@ -288,6 +317,9 @@ func printENIs(w io.Writer, enis []ecsemu.ENI) {
 		inst := e.InstanceID
 		if inst == "" {
 			inst = "-"
+		}
+		if accounts {
+			fmt.Fprintf(tw, "%s\t", e.Account)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.ID, e.Type, e.Status, inst, strings.Join(tags, ","))
 	}

@@ -17,9 +17,9 @@ import (
 // README examples are real runs of `local`. Each JSON block of README.md
 // that shows an output follows a marker comment saying how to reproduce it:
 //
-//	<!-- example: event=FILE | stdin=JSON [ecs-error=CODE] [status=N] show=WHAT [keep=a,b] -->
+//	<!-- example: event=FILE | stdin=JSON [ecs-error=CODE] [cross-account=true] [status=N] show=WHAT [keep=a,b] -->
 //
-// event / stdin / ecs-error are the `local` flags (stdin: the JSON piped to
+// event / stdin / ecs-error / cross-account are the `local` flags (stdin: the JSON piped to
 // `--event -`, without spaces); show is "response" (for an HTTP trigger
 // event: its body) or "event" (the follow-up events), then a dotted path
 // (response.results.0); keep keeps only those members; status checks the
@@ -34,6 +34,7 @@ const readmePath = repoRoot + "/README.md"
 type readmeExample struct {
 	line                         int // of the marker, 1-based
 	event, stdin, ecsError, show string
+	crossAccount                 bool
 	keep                         []string
 	status                       int
 	blockStart, blockEnd         int // line indexes of the block's content [start, end)
@@ -69,6 +70,8 @@ func parseReadmeExamples(t *testing.T, lines []string) []readmeExample {
 				ex.stdin = v
 			case "ecs-error":
 				ex.ecsError = v
+			case "cross-account":
+				ex.crossAccount = v == "true"
 			case "show":
 				ex.show = v
 			case "keep":
@@ -91,6 +94,9 @@ func parseReadmeExamples(t *testing.T, lines []string) []readmeExample {
 		if ex.ecsError != "" {
 			ex.command += " --ecs-error " + ex.ecsError
 		}
+		if ex.crossAccount {
+			ex.command += " --cross-account"
+		}
 		ex.precedingText = strings.Join(lines[max(0, i-8):i], "\n")
 		j := i + 1
 		for j < len(lines) && strings.TrimSpace(lines[j]) == "" {
@@ -111,7 +117,11 @@ func parseReadmeExamples(t *testing.T, lines []string) []readmeExample {
 // produce runs the example and returns the selected JSON.
 func (ex readmeExample) produce(t *testing.T) any {
 	t.Helper()
-	opts := localOptions{payload: []byte(defaultLocalEvent), detachDelay: defaultDetachDelay, ecsError: ex.ecsError, getenv: noEnv}
+	opts := localOptions{payload: []byte(defaultLocalEvent), detachDelay: defaultDetachDelay, ecsError: ex.ecsError,
+		crossAccount: ex.crossAccount, getenv: noEnv}
+	if ex.crossAccount {
+		opts.payload = []byte(defaultMemberEvent)
+	}
 	switch {
 	case ex.stdin != "":
 		opts.payload = []byte(ex.stdin)

@@ -78,6 +78,16 @@ type Config struct {
 	// QuotaWindow is the length of ECS's flow-control window.
 	QuotaWindow time.Duration
 
+	// Cross-account (README, "One function for an organisation").
+	// TargetRoleARN is the role to assume in a member account, with
+	// AccountPlaceholder where the account goes; empty: own account only.
+	TargetRoleARN        string
+	TargetAccounts       TargetAccounts
+	TargetRoleExternalID string
+	// STSEndpoint is a scheme://host[:port] override; nil means the SDK's
+	// regional STS endpoint over HTTPS.
+	STSEndpoint *url.URL
+
 	// rejected holds the raw value of every variable Load refused, by
 	// name, so that the start-up log shows it instead of the default the
 	// field kept.
@@ -126,7 +136,9 @@ type variable struct {
 
 // variables is every environment variable the function reads, in the order
 // problems are reported.
-var variables = []variable{
+var variables = append(baseVariables, targetVariables...)
+
+var baseVariables = []variable{
 	{EnvEventBusName, func(c *Config, v string) error {
 		if !validBusName(v) {
 			return fmt.Errorf("%q is not a bus name (letters, digits, '_', '-', '.', at most 127)", v)
@@ -255,6 +267,13 @@ func Load(getenv func(string) string) (Config, error) {
 				c.rejected = map[string]string{}
 			}
 			c.rejected[v.name] = raw
+		}
+	}
+	// A variable that was rejected already is not reported again for
+	// what it lacks.
+	for _, p := range crossAccountProblems(c) {
+		if _, bad := c.rejected[p.Var]; !bad {
+			e.Problems = append(e.Problems, p)
 		}
 	}
 	if len(e.Problems) > 0 {

@@ -266,6 +266,7 @@ func TestEveryVariableOnce(t *testing.T) {
 		lg := zerolog.New(&b)
 		c := Default()
 		c.ECSEndpoint, c.EventBridgeEndpoint = &url.URL{Scheme: "http", Host: "h"}, &url.URL{Scheme: "http", Host: "h"}
+		c.STSEndpoint = &url.URL{Scheme: "http", Host: "h"}
 		ev := lg.Info()
 		v.log(c, ev)
 		ev.Send()

@@ -47,10 +47,11 @@ func (c callResult) appendRequestIDs(ids []string) []string {
 // call makes one ECS call through the engine's one retry layer, bounded by
 // the run's call deadline and wait budget. Every ECS call of the engine
 // goes through here, so this is the one place where the process's
-// limiter for the call's quota (API and region) paces it and learns from
-// ECS's answers. fn returns the answer's RequestId.
-func (r *run) call(act action, region string, fn func(ctx context.Context) (requestID string, err error)) callResult {
-	lim := r.e.Quotas.For(flowcontrol.Key{Region: region, API: string(act)})
+// limiter for the call's quota (ECS counts per account, region and API)
+// paces it and learns from ECS's answers. fn returns the answer's
+// RequestId.
+func (r *run) call(act action, account, region string, fn func(ctx context.Context) (requestID string, err error)) callResult {
+	lim := r.e.Quotas.For(flowcontrol.Key{Account: account, Region: region, API: string(act)})
 	// The latest a call may wait for the quota: a detach made later could
 	// not be followed to Available within the budget (FollowReserve, at
 	// most a quarter of it), so it is better not made: the ENI ends

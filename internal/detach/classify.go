@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/eni-detach/eni-detach/eventschema"
+	"github.com/eni-detach/eni-detach/internal/acssdk"
 	"github.com/eni-detach/eni-detach/internal/ecsapi"
 )
 
@@ -139,6 +140,58 @@ var CodeTable = map[string]Rule{
 	ecsapi.CodeNoCredential: permission,
 }
 
+// STSCodeTable classifies what STS answers when the engine asks for a
+// member account's credentials (AssumeRole). Nothing is called in the
+// member account after any of these; when the retries end, the ENI's
+// result carries STS's code and RequestId. Throttling is retried like
+// any other passing failure, but not on ECS's one-minute windows: STS
+// counts calls per second.
+var STSCodeTable = map[string]Rule{
+	"Throttling":         retryable,
+	"Throttling.User":    retryable,
+	"Throttling.Api":     retryable,
+	"InternalError":      retryable,
+	"ServiceUnavailable": retryable,
+	"UnknownError":       retryable,
+	"SignatureNonceUsed": retryable,
+
+	// The member role does not exist, does not trust the function's role
+	// (or wants another ExternalId), or the function's role may not
+	// assume it: a deployment problem, the same on every retry.
+	"NoPermission":                     permission,
+	"EntityNotExist.Role":              permission,
+	"InvalidParameter.RoleArn":         permission,
+	"InvalidParameter.ExternalId":      permission,
+	"InvalidParameter.RoleSessionName": permission,
+	"InvalidParameter.DurationSeconds": permission, // the member role's MaxSessionDuration
+	"InvalidParameter.PolicyGrammar":   permission,
+	"InvalidParameter.PolicySize":      permission,
+	"MissingParameter":                 permission,
+	// The function's own credentials were refused.
+	"SignatureDoesNotMatch":    permission,
+	"IncompleteSignature":      permission,
+	"InvalidTimeStamp.Expired": permission,
+
+	ecsapi.CodeTimeout:      retryable,
+	ecsapi.CodeNetwork:      retryable,
+	ecsapi.CodeBadResponse:  retryable,
+	ecsapi.CodeClient:       permission,
+	ecsapi.CodeNoCredential: permission,
+}
+
+// stsPrefixRules catch STS code families; any other STS refusal (4xx)
+// means no credentials for the account: PermissionDenied.
+var stsPrefixRules = []struct {
+	prefix string
+	rule   Rule
+}{
+	{"Throttling.", retryable},
+	{"InvalidParameter.", permission},
+	{"InvalidSecurityToken.", permission},
+	{"InvalidAccessKeyId.", permission},
+	{"EntityNotExist.", permission},
+}
+
 // prefixRules catch code families ECS grows over time.
 var prefixRules = []struct {
 	prefix string
@@ -157,6 +210,9 @@ func Classify(err error) Rule {
 	if !errors.As(err, &e) {
 		return unknownFailure
 	}
+	if e.Service == acssdk.ServiceSTS {
+		return classifySTS(e)
+	}
 	if r, ok := CodeTable[e.Code]; ok {
 		return r
 	}
@@ -169,4 +225,19 @@ func Classify(err error) Rule {
 		return retryable
 	}
 	return unknownFailure
+}
+
+func classifySTS(e *ecsapi.Error) Rule {
+	if r, ok := STSCodeTable[e.Code]; ok {
+		return r
+	}
+	for _, p := range stsPrefixRules {
+		if strings.HasPrefix(e.Code, p.prefix) {
+			return p.rule
+		}
+	}
+	if e.HTTPStatus >= http.StatusInternalServerError || e.Kind == ecsapi.KindTransport {
+		return retryable
+	}
+	return permission
 }

@@ -48,7 +48,7 @@ func (r *run) detachDue() {
 // with nothing done.
 func (r *run) callDetach(e *eni) detachDone {
 	in := ecsapi.DetachInput{RegionID: e.region, ENIID: e.id, InstanceID: e.instanceID, TrunkID: e.trunkID}
-	res := r.call(actDetach, e.region, func(ctx context.Context) (string, error) {
+	res := r.call(actDetach, e.account, e.region, func(ctx context.Context) (string, error) {
 		return e.api.DetachNetworkInterface(ctx, in)
 	})
 	return detachDone{e: e, res: res}

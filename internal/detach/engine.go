@@ -14,6 +14,10 @@ import (
 // Target is one thing to detach: a named ENI, or every eligible secondary
 // ENI of an instance (NetworkInterfaceID empty).
 type Target struct {
+	// AccountID owns the resources: the function's own account or a
+	// member account (README, "One function for an organisation"). The
+	// Clients give the engine a client for it; every result carries it.
+	AccountID          string
 	RegionID           string
 	NetworkInterfaceID string
 	InstanceID         string
@@ -32,6 +36,11 @@ type Target struct {
 	// before the engine: the target gets one InvalidRequest result and no
 	// ECS call.
 	Invalid *eventschema.ValidationError
+	// Refused, when set, is why the function's configuration forbids the
+	// target before any call (an account it may not act in): the target
+	// gets one Refused result with this error, and no STS or ECS call.
+	// Unlike an invalid request, it is published.
+	Refused *eventschema.ErrorInfo
 }
 
 // TargetReport is what became of one target.
@@ -106,7 +115,7 @@ type run struct {
 	log       *zerolog.Logger
 	start     time.Time
 	waitUntil time.Time
-	enis      map[string]*eni // by region + "/" + ENI id
+	enis      map[string]*eni // by account + "/" + region + "/" + ENI id
 	order     []*eni
 
 	pollN    int       // polls since the last detach call

@@ -24,6 +24,7 @@ const (
 // built from it once, by result, when the run is over.
 type eni struct {
 	// What was asked.
+	account       string // owner of the ENI (Target.AccountID)
 	region        string
 	id            string // "" for a failure about a whole instance
 	namedInstance string // instance named by the request, "" for none
@@ -65,6 +66,7 @@ type eni struct {
 // target's trigger.
 func (e *eni) result(tg *Target) eventschema.Result {
 	return eventschema.Result{
+		AccountID:              e.account,
 		RegionID:               e.region,
 		NetworkInterfaceID:     e.id,
 		InstanceID:             e.resultInstance,

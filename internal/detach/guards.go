@@ -15,10 +15,15 @@ const (
 	CodeGuardTagSelector    = "Guard.TagSelector"
 	CodeGuardTrunk          = "Guard.TrunkOrMember"
 	CodeGuardDeleting       = "Guard.Deleting"
-	CodeNotFound            = "InvalidEniId.NotFound"
-	CodeDetachReverted      = "Detach.Reverted"
-	CodeNotStarted          = "Detach.NotStarted"
-	CodeQuotaExhausted      = "FlowControl.QuotaExhausted"
+	// The account guards (README, "One function for an organisation"):
+	// the owner account is not one the function may act in, or a custom
+	// request names another account than its event's.
+	CodeGuardAccountNotAllowed = "Guard.AccountNotAllowed"
+	CodeGuardAccountMismatch   = "Guard.AccountMismatch"
+	CodeNotFound               = "InvalidEniId.NotFound"
+	CodeDetachReverted         = "Detach.Reverted"
+	CodeNotStarted             = "Detach.NotStarted"
+	CodeQuotaExhausted         = "FlowControl.QuotaExhausted"
 )
 
 // refusal is why an ENI must not be detached; nil means it may be.

@@ -25,7 +25,7 @@ func (r *run) plan(clients Clients, targets []Target) []plan {
 		tg := &targets[i]
 		plans[i].target = tg
 		switch {
-		case tg.Invalid != nil:
+		case tg.Invalid != nil, tg.Refused != nil:
 			plans[i].enis = []*eni{r.refused(tg)}
 		case tg.NetworkInterfaceID != "":
 			plans[i].enis = []*eni{r.track(tg, clients.Client(r.ctx, *tg), tg.NetworkInterfaceID)}
@@ -40,12 +40,12 @@ func (r *run) plan(clients Clients, targets []Target) []plan {
 // track returns the state of an ENI, creating it once: a batch naming the
 // same ENI twice acts on it once and reports it twice.
 func (r *run) track(tg *Target, api ecsapi.API, id string) *eni {
-	k := tg.RegionID + "/" + id
+	k := tg.AccountID + "/" + tg.RegionID + "/" + id
 	if e, ok := r.enis[k]; ok {
 		return e
 	}
 	e := &eni{
-		region: tg.RegionID, id: id, namedInstance: tg.InstanceID, trunkID: tg.TrunkID,
+		account: tg.AccountID, region: tg.RegionID, id: id, namedInstance: tg.InstanceID, trunkID: tg.TrunkID,
 		dryRun: tg.DryRun, wait: tg.Wait, api: api,
 		resultInstance: tg.InstanceID, requestIDs: []string{}, started: r.start,
 	}
@@ -54,17 +54,22 @@ func (r *run) track(tg *Target, api ecsapi.API, id string) *eni {
 	return e
 }
 
-// refused is the InvalidRequest of a target whose request was refused
-// before the engine: reported, never acted on.
+// refused is the result of a target refused before the engine, reported
+// and never acted on: InvalidRequest for a bad request, Refused for one
+// the configuration forbids.
 func (r *run) refused(tg *Target) *eni {
 	now := r.clk.Now()
-	return &eni{
-		region: tg.RegionID, id: tg.NetworkInterfaceID, resultInstance: tg.InstanceID,
+	e := &eni{
+		account: tg.AccountID, region: tg.RegionID, id: tg.NetworkInterfaceID, resultInstance: tg.InstanceID,
 		dryRun: tg.DryRun, requestIDs: []string{}, started: now, finished: now, phase: phaseDone,
-		outcome: eventschema.OutcomeInvalidRequest,
-		err: &eventschema.ErrorInfo{Code: eventschema.CodeInvalidRequest, Message: tg.Invalid.Error(),
-			Fields: tg.Invalid.Fields},
 	}
+	if tg.Invalid != nil {
+		e.outcome = eventschema.OutcomeInvalidRequest
+		e.err = &eventschema.ErrorInfo{Code: eventschema.CodeInvalidRequest, Message: tg.Invalid.Error(), Fields: tg.Invalid.Fields}
+	} else {
+		e.outcome, e.err = eventschema.OutcomeRefused, tg.Refused
+	}
+	return e
 }
 
 // planInstance lists an instance's secondary ENIs and keeps the eligible
@@ -76,7 +81,7 @@ func (r *run) planInstance(p *plan, api ecsapi.API) {
 	token := ""
 	for {
 		var page ecsapi.DescribePage
-		res := r.call(actDescribe, tg.RegionID, func(ctx context.Context) (string, error) {
+		res := r.call(actDescribe, tg.AccountID, tg.RegionID, func(ctx context.Context) (string, error) {
 			var err error
 			page, err = api.DescribeNetworkInterfaces(ctx, ecsapi.DescribeInput{
 				RegionID: tg.RegionID, InstanceID: tg.InstanceID, Type: "Secondary",
@@ -89,7 +94,7 @@ func (r *run) planInstance(p *plan, api ecsapi.API) {
 			// as one more result naming the instance, so the failure is
 			// returned and published, not lost. ENIs of earlier pages
 			// are acted on and keep their own results.
-			e := &eni{region: tg.RegionID, resultInstance: tg.InstanceID, requestIDs: []string{},
+			e := &eni{account: tg.AccountID, region: tg.RegionID, resultInstance: tg.InstanceID, requestIDs: []string{},
 				started: r.start, dryRun: tg.DryRun}
 			r.fail(e, res.rule, err)
 			e.requestIDs = res.appendRequestIDs(e.requestIDs)

@@ -2,19 +2,16 @@ package ecsapi
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
-	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth"
-	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/responses"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
 
+	"github.com/eni-detach/eni-detach/internal/acssdk"
 	"github.com/eni-detach/eni-detach/internal/creds"
 )
 
@@ -40,7 +37,7 @@ type Options struct {
 }
 
 // DefaultMaxCallTimeout is the SDK's own read timeout, kept as the cap.
-const DefaultMaxCallTimeout = 10 * time.Second
+const DefaultMaxCallTimeout = acssdk.DefaultMaxCallTimeout
 
 // Factory makes API clients bound to one invocation's credentials. It is
 // safe for concurrent use and meant to live as long as the process.
@@ -70,18 +67,7 @@ func NewFactory(o Options) *Factory {
 }
 
 // NewTransport returns the connection pool shared by every call.
-func NewTransport() *http.Transport {
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          64,
-		MaxIdleConnsPerHost:   32,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   5 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
-}
+func NewTransport() *http.Transport { return acssdk.NewTransport() }
 
 // Client returns an API that signs every call with c.
 func (f *Factory) Client(c creds.Credentials) API {
@@ -95,62 +81,22 @@ type client struct {
 
 var _ API = (*client)(nil)
 
-// ctxTransport attaches the call's context to the SDK's request, which the
-// SDK builds without one; this is what makes a call end at the invocation's
-// deadline. Being a wrapper (not an *http.Transport) also stops the SDK from
-// rewriting the shared transport's dialer and TLS settings on every call,
-// which would race between concurrent invocations.
-type ctxTransport struct {
-	ctx  context.Context
-	base http.RoundTripper
-}
-
-func (t ctxTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	return t.base.RoundTrip(r.WithContext(t.ctx))
-}
-
 // do makes one call with a client of its own. The SDK keeps per-call state
 // (timeouts, the resolved domain, the token) in the client and the request,
 // so neither is shared between calls.
 func (c *client) do(ctx context.Context, region string, req requests.AcsRequest, resp responses.AcsResponse) error {
-	if !c.creds.Valid() {
-		return &Error{Kind: KindClient, Code: CodeNoCredential, Message: "no access key: the invocation carries no credentials and ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET are unset"}
-	}
-	timeout := c.f.maxCall
-	if dl, ok := ctx.Deadline(); ok {
-		left := time.Until(dl)
-		if left <= 0 {
-			return &Error{Kind: KindTransport, Code: CodeTimeout, Message: "no time left for the call"}
+	call := acssdk.Call{Service: acssdk.ServiceECS, Creds: c.creds, Scheme: c.f.scheme, Transport: c.f.transport, MaxTimeout: c.f.maxCall}
+	return call.Do(ctx, func(sc acssdk.Client) error {
+		cl, err := ecs.NewClientWithOptions(region, sc.Config, sc.Credential)
+		if err != nil {
+			return &Error{Service: acssdk.ServiceECS, Kind: KindClient, Code: CodeClient, Message: acssdk.Sanitize(err.Error(), c.creds)}
 		}
-		timeout = min(timeout, left)
-	}
-	callCtx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-
-	cfg := sdk.NewConfig()
-	cfg.AutoRetry = false // the engine owns the one retry layer
-	cfg.MaxRetryTime = 0
-	cfg.Scheme = c.f.scheme
-	cfg.Transport = ctxTransport{ctx: callCtx, base: c.f.transport}
-	var cred auth.Credential
-	if c.creds.SecurityToken != "" {
-		cred = credentials.NewStsTokenCredential(c.creds.AccessKeyID, c.creds.AccessKeySecret, c.creds.SecurityToken)
-	} else {
-		cred = credentials.NewAccessKeyCredential(c.creds.AccessKeyID, c.creds.AccessKeySecret)
-	}
-	cl, err := ecs.NewClientWithOptions(region, cfg, cred)
-	if err != nil {
-		return &Error{Kind: KindClient, Code: CodeClient, Message: sanitize(err.Error(), c.creds)}
-	}
-	if c.f.domain != "" {
-		cl.Domain = c.f.domain
-	}
-	req.SetReadTimeout(timeout)
-	req.SetConnectTimeout(min(timeout, 3*time.Second))
-	if err := cl.DoAction(req, resp); err != nil {
-		return convert(callCtx, err, c.creds)
-	}
-	return nil
+		if c.f.domain != "" {
+			cl.Domain = c.f.domain
+		}
+		sc.Prepare(req)
+		return cl.DoAction(req, resp)
+	})
 }
 
 func (c *client) DescribeNetworkInterfaces(ctx context.Context, in DescribeInput) (DescribePage, error) {

@@ -12,6 +12,7 @@ import (
 	ecsemu "github.com/eni-detach/eni-detach/internal/emulator/ecs"
 	ebemu "github.com/eni-detach/eni-detach/internal/emulator/eventbridge"
 	"github.com/eni-detach/eni-detach/internal/emulator/fcruntime"
+	"github.com/eni-detach/eni-detach/internal/emulator/identity"
 )
 
 // defaultBus is the follow-up events' bus when s.yaml names none.
@@ -99,7 +100,7 @@ func setUp(ctx context.Context, c Config, insts []*instance) (*stack, error) {
 	if st.ecs, err = ecsemu.Start(ecsemu.WithDetachDelay(c.DetachDelay)); err != nil {
 		return st, err
 	}
-	account, region := ecsemu.DefaultAccountID, c.Function.Region
+	account, region := identity.DefaultAccount, c.Function.Region
 	for action, limit := range map[string]int{"DetachNetworkInterface": c.DetachQuota, "DescribeNetworkInterfaces": c.DescribeQuota} {
 		if limit <= 0 {
 			continue
@@ -194,7 +195,7 @@ func deliver(ctx context.Context, c Config, st *stack, q *asyncQueue, insts []*i
 			_ = st.ecs.SetInstanceStatus(in.id, ecsemu.InstanceStopping)
 			_ = st.ecs.ScheduleInstanceStatus(in.id, ecsemu.InstanceStopped, c.StopTime)
 		}
-		in.payload = in.event(c.Function.Region, ecsemu.DefaultAccountID, now)
+		in.payload = in.event(c.Function.Region, identity.DefaultAccount, now)
 		arrivals[in.id] = now
 		q.submit(&job{inst: in, requestID: "storm-" + strings.TrimPrefix(in.id, "i-"), arrival: now})
 	}

@@ -13,10 +13,13 @@ type Call struct {
 	Params        map[string]string // every query and form parameter, Signature included
 	AccessKeyID   string
 	SecurityToken string
-	Code          string // error code; "" on success or when no answer was sent
-	HTTPStatus    int    // 0 when no answer was sent (hang, reset)
-	RequestID     string // also sent for errors
-	Fault         string // Fault* constant when an injected fault or quota decided the outcome
+	// Account is the caller's account, resolved from its key when it
+	// authenticated; "" when authentication failed.
+	Account    string
+	Code       string // error code; "" on success or when no answer was sent
+	HTTPStatus int    // 0 when no answer was sent (hang, reset)
+	RequestID  string // also sent for errors
+	Fault      string // Fault* constant when an injected fault or quota decided the outcome
 }
 
 func (s *Server) record(c Call) {

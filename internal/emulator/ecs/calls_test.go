@@ -72,17 +72,6 @@ func TestCallLog(t *testing.T) {
 	}
 }
 
-func TestRequestIDsUnique(t *testing.T) {
-	seen := map[string]bool{}
-	for range 1000 {
-		id := newRequestID()
-		if !requestIDPattern.MatchString(id) || seen[id] {
-			t.Fatalf("bad or repeated id %s", id)
-		}
-		seen[id] = true
-	}
-}
-
 // Many clients detaching and describing at once: the race detector checks
 // the emulator, and every accepted detach is counted once.
 func TestConcurrentClients(t *testing.T) {

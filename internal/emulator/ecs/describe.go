@@ -21,6 +21,7 @@ const (
 
 // eniFilter is the parsed filter of a DescribeNetworkInterfaces call.
 type eniFilter struct {
+	account    string // the caller's: other accounts' ENIs do not exist for it
 	region     string
 	ids        map[string]bool // nil: no id filter
 	instanceID string
@@ -32,7 +33,8 @@ type eniFilter struct {
 
 func (f *eniFilter) match(e *ENI) bool {
 	switch {
-	case e.Region != f.region,
+	case e.Account != f.account,
+		e.Region != f.region,
 		f.ids != nil && !f.ids[e.ID],
 		f.typ != "" && e.Type != f.typ,
 		f.status != "" && e.Status != f.status,
@@ -58,7 +60,7 @@ func (f *eniFilter) match(e *ENI) bool {
 func (f *eniFilter) fingerprint(salt []byte) string {
 	var b strings.Builder
 	b.Write(salt)
-	b.WriteString("|" + f.region + "|" + f.instanceID + "|" + f.typ + "|" + f.status + "|" + f.vpcID + "|")
+	b.WriteString("|" + f.account + "|" + f.region + "|" + f.instanceID + "|" + f.typ + "|" + f.status + "|" + f.vpcID + "|")
 	ids := make([]string, 0, len(f.ids))
 	for id := range f.ids {
 		ids = append(ids, id)
@@ -125,8 +127,9 @@ func indexedParams(p map[string]string, prefix string) map[int]string {
 	return out
 }
 
-func parseENIFilter(p map[string]string) (*eniFilter, *apiError) {
+func parseENIFilter(account string, p map[string]string) (*eniFilter, *apiError) {
 	f := &eniFilter{
+		account:    account,
 		region:     p["RegionId"],
 		instanceID: p["InstanceId"],
 		typ:        p["Type"],
@@ -210,11 +213,11 @@ func intParam(p map[string]string, name string, def, lo, hi int) (int, *apiError
 	return n, nil
 }
 
-func (s *Server) describeNetworkInterfaces(p map[string]string, now time.Time) (any, *apiError) {
+func (s *Server) describeNetworkInterfaces(account string, p map[string]string, now time.Time) (any, *apiError) {
 	if err := s.checkRegion(p); err != nil {
 		return nil, err
 	}
-	f, aerr := parseENIFilter(p)
+	f, aerr := parseENIFilter(account, p)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -276,7 +279,7 @@ func (s *Server) describeNetworkInterfaces(p map[string]string, now time.Time) (
 	return resp, nil
 }
 
-func (s *Server) describeNetworkInterfaceAttribute(p map[string]string, now time.Time) (any, *apiError) {
+func (s *Server) describeNetworkInterfaceAttribute(account string, p map[string]string, now time.Time) (any, *apiError) {
 	if err := s.checkRegion(p); err != nil {
 		return nil, err
 	}
@@ -285,7 +288,7 @@ func (s *Server) describeNetworkInterfaceAttribute(p map[string]string, now time
 		return nil, errMissing("NetworkInterfaceId")
 	}
 	st, ok := s.enis[id]
-	if !ok || st.Region != p["RegionId"] {
+	if !ok || st.Account != account || st.Region != p["RegionId"] {
 		return nil, errENINotFound(id)
 	}
 	st.settle(now, s.detachDelay)

@@ -28,7 +28,7 @@ func (s *Server) hasAttachedMembers(trunkID string, now time.Time) bool {
 // detachNetworkInterface checks the API page's error conditions from the
 // cheapest (request syntax) to the most state-dependent, then starts or
 // re-issues the detach.
-func (s *Server) detachNetworkInterface(p map[string]string, now time.Time) (any, *apiError) {
+func (s *Server) detachNetworkInterface(account string, p map[string]string, now time.Time) (any, *apiError) {
 	for _, name := range []string{"RegionId", "NetworkInterfaceId", "InstanceId"} {
 		if p[name] == "" {
 			return nil, errMissing(name)
@@ -45,13 +45,14 @@ func (s *Server) detachNetworkInterface(p map[string]string, now time.Time) (any
 	if !s.regions[region] {
 		return nil, newErr(http.StatusBadRequest, "InvalidOperation.InvalidRegion", "The specified RegionId %q is invalid.", region)
 	}
+	// Another account's ENI or instance does not exist for the caller.
 	st, ok := s.enis[eniID]
-	if !ok || st.Region != region {
+	if !ok || st.Account != account || st.Region != region {
 		return nil, errENINotFound(eniID)
 	}
 	in, ok := s.instances[instID]
-	if !ok || in.Region != region {
-		return nil, newErr(http.StatusNotFound, "InvalidEcsId.NotFound", "The specified instance ID %q does not exist.", instID)
+	if !ok || in.Account != account || in.Region != region {
+		return nil, errInstanceNotFound(instID)
 	}
 	st.settle(now, s.detachDelay)
 	in.settle(now)

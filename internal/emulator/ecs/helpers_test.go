@@ -14,6 +14,7 @@ import (
 	sdkecs "github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
 
 	"github.com/eni-detach/eni-detach/internal/creds"
+	"github.com/eni-detach/eni-detach/internal/emulator/rpc"
 )
 
 func init() {
@@ -186,7 +187,7 @@ func handParams(c creds.Credentials, method, action string, now time.Time, edit 
 	if edit != nil {
 		edit(p)
 	}
-	p["Signature"] = Sign(StringToSign(method, p), c.AccessKeySecret)
+	p["Signature"] = rpc.Sign(rpc.StringToSign(method, p), c.AccessKeySecret)
 	return p
 }
 

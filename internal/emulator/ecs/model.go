@@ -45,9 +45,12 @@ const DefaultRegion = "cn-hangzhou"
 
 // Instance is an ECS instance as far as ENI detaching cares.
 type Instance struct {
-	ID     string
-	Region string // "" → DefaultRegion
-	Status string // "" → Running
+	ID string
+	// Account owns the instance; "" means the registry's default account.
+	// Only that account's callers see it.
+	Account string
+	Region  string // "" → DefaultRegion
+	Status  string // "" → Running
 	// HotPlugUnsupported makes detaching from the Running instance fail with
 	// InvalidOperation.HotPlugNotSupport (instance types without hot plug).
 	HotPlugUnsupported bool
@@ -56,10 +59,13 @@ type Instance struct {
 // ENI is an elastic network interface. Fields marked output-only are
 // ignored by AddENI and filled in by snapshots.
 type ENI struct {
-	ID     string
-	Region string // "" → DefaultRegion
-	Type   string // "" → Secondary
-	Status string // "" → InUse when InstanceID is set, else Available
+	ID string
+	// Account owns the ENI; "" means the registry's default account. Only
+	// that account's callers see it: to others it does not exist.
+	Account string
+	Region  string // "" → DefaultRegion
+	Type    string // "" → Secondary
+	Status  string // "" → InUse when InstanceID is set, else Available
 	// InstanceID is the instance the ENI is attached to. For Member ENIs it
 	// is reported as Attachment.InstanceId (the top-level InstanceId stays
 	// empty, as ECS does). Cleared when a detach completes.

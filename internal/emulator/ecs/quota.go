@@ -10,13 +10,10 @@ import (
 // account, per region and per API in fixed windows that start at
 // multiples of the window length on the server clock (one minute in ECS:
 // a call throttled in minute T works again from minute T+1). Every client
-// of an account shares its count, whatever key or token it signs with.
+// of an account shares its count, whatever key or token it signs with: the
+// count is keyed by Call.Account, the account authentication resolved.
 // A call over the limit gets 400 Throttling.User with ECS's message and a
 // RequestId, and is not counted against the limit.
-
-// DefaultAccountID owns every credential the emulator knows (see
-// accountOf). It is the FC runtime emulator's default account too.
-const DefaultAccountID = "1234567890123456"
 
 // Quota limits one API: Limit accepted calls per Window, for each account
 // and region on its own.
@@ -128,14 +125,6 @@ func (s *Server) QuotaStats() []QuotaWindow {
 	return out
 }
 
-// accountOf is the account a caller acts as. Every credential belongs to
-// DefaultAccountID for now; this is the one place that learns otherwise
-// when credentials belong to accounts of their own. Callers hold s.mu.
-func (s *Server) accountOf(accessKeyID string) string {
-	_ = accessKeyID
-	return DefaultAccountID
-}
-
 // quotaFor returns the most specific quota for the call. Callers hold s.mu.
 func (s *Server) quotaFor(account, region, action string) (Quota, bool) {
 	for _, k := range []quotaScope{{account, region, action}, {account, "", action}, {"", region, action}, {"", "", action}} {
@@ -153,12 +142,12 @@ type windowKey struct {
 	window time.Duration
 }
 
-// checkQuota counts an authenticated call and refuses it when its
-// account's quota for the API and region is spent in this window.
-func (s *Server) checkQuota(accessKeyID, region, action string) *apiError {
+// checkQuota counts an authenticated call of account (the caller's,
+// resolved from its key) and refuses it when the account's quota for the
+// API and region is spent in this window.
+func (s *Server) checkQuota(account, region, action string) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	account := s.accountOf(accessKeyID)
 	q, ok := s.quotaFor(account, region, action)
 	if !ok {
 		return nil

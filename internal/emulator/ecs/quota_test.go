@@ -9,6 +9,7 @@ import (
 	sdkecs "github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
 
 	"github.com/eni-detach/eni-detach/internal/creds"
+	"github.com/eni-detach/eni-detach/internal/emulator/identity"
 )
 
 // A quota is the account's, not the caller's: two keys of one account,
@@ -33,7 +34,7 @@ func TestQuotaSharedByEveryClientOfAnAccount(t *testing.T) {
 		}
 	}
 	stats := s.QuotaStats()
-	want := QuotaWindow{Account: DefaultAccountID, Region: DefaultRegion, Action: actDescribe,
+	want := QuotaWindow{Account: identity.DefaultAccount, Region: DefaultRegion, Action: actDescribe,
 		Start: clock.Now(), Window: time.Minute, Limit: 3, Accepted: 3, Throttled: 3}
 	if len(stats) != 1 || stats[0] != want {
 		t.Fatalf("stats %+v, want [%+v]", stats, want)
@@ -91,7 +92,7 @@ func TestQuotaScopes(t *testing.T) {
 	s := faultFixture(t, WithClock(clock.Now))
 	s.AddRegion("cn-beijing")
 	s.SetQuota(actDescribe, 1, time.Minute)
-	if err := s.PutQuota(Quota{Action: actDescribe, Account: DefaultAccountID, Region: "cn-beijing", Limit: 2, Window: time.Minute}); err != nil {
+	if err := s.PutQuota(Quota{Action: actDescribe, Account: identity.DefaultAccount, Region: "cn-beijing", Limit: 2, Window: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	c := newClient(t, s.Addr(), stsCreds)
@@ -150,5 +151,37 @@ func TestQuotaUnderConcurrency(t *testing.T) {
 	}
 	if st := s.QuotaStats(); len(st) != 1 || st[0].Accepted != limit || st[0].Throttled != callers-limit {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// Two accounts have a count each: one account's spent quota does not
+// throttle another's calls.
+func TestQuotaPerAccount(t *testing.T) {
+	clock := newFakeClock()
+	clock.Set(time.Now().Truncate(time.Minute))
+	s := faultFixture(t, WithClock(clock.Now))
+	member := creds.Credentials{AccessKeyID: "LTAImember0000000001", AccessKeySecret: "member-secret-1"}
+	if err := s.Identity().AddKey(identity.Key{Credentials: member, Principal: identity.Principal{Account: MemberAccount}}); err != nil {
+		t.Fatal(err)
+	}
+	s.SetQuota(actDescribe, 1, time.Minute)
+	own, other := newClient(t, s.Addr(), stsCreds), newClient(t, s.Addr(), member)
+	for _, c := range []*sdkecs.Client{own, other} {
+		if _, err := c.DescribeNetworkInterfaces(describeReq(nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []*sdkecs.Client{own, other} {
+		_, err := c.DescribeNetworkInterfaces(describeReq(nil))
+		wantServerError(t, err, "Throttling.User", http.StatusBadRequest)
+	}
+	stats := s.QuotaStats()
+	if len(stats) != 2 || stats[0].Account == stats[1].Account {
+		t.Fatalf("want one window per account, got %+v", stats)
+	}
+	for _, w := range stats {
+		if w.Accepted != 1 || w.Throttled != 1 {
+			t.Errorf("account %s: %+v", w.Account, w)
+		}
 	}
 }

@@ -60,8 +60,30 @@ func (s *Server) SeedDemo() DemoIDs {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.seedInstanceLocked(ids.InstanceID, ids.PrimaryENI, ids.SecondaryENIs, map[string]string{DemoTagKey: DemoTagValue})
+	s.seedInstanceLocked(s.ids.DefaultAccount(), ids.InstanceID, ids.PrimaryENI, ids.SecondaryENIs, map[string]string{DemoTagKey: DemoTagValue})
 	return ids
+}
+
+// The member account of local mode's cross-account demo, and what
+// SeedMember creates in it.
+const (
+	MemberAccount       = "2234567890123456"
+	MemberInstanceID    = "i-member0000000001"
+	MemberPrimaryENI    = "eni-member0000000000"
+	MemberSecondaryENI  = "eni-member0000000001"
+	MemberSecondary2ENI = "eni-member0000000002"
+)
+
+// SeedMember creates, in the demo region and MemberAccount, the Running
+// instance i-member0000000001 with its Primary ENI eni-member0000000000
+// and two Secondary ENIs eni-member0000000001 and eni-member0000000002
+// (InUse, tagged team=sre). Only that account's credentials see them.
+// Calling it again resets them.
+func (s *Server) SeedMember() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seedInstanceLocked(MemberAccount, MemberInstanceID, MemberPrimaryENI, []string{MemberSecondaryENI, MemberSecondary2ENI},
+		map[string]string{DemoTagKey: DemoTagValue})
 }
 
 // Ids of the repository's sample payloads (eventschema/testdata and
@@ -86,19 +108,20 @@ const (
 func (s *Server) SeedFixtures() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.seedInstanceLocked(FixtureInstanceID, FixturePrimaryENI, []string{FixtureSecondaryENI, FixtureSecondary2},
+	s.seedInstanceLocked(s.ids.DefaultAccount(), FixtureInstanceID, FixturePrimaryENI, []string{FixtureSecondaryENI, FixtureSecondary2},
 		map[string]string{FixtureTagKey: FixtureTagValue})
 }
 
 // seedInstanceLocked (re)creates a Running instance in the demo region with
 // an untagged Primary ENI and InUse Secondary ENIs carrying tags.
-func (s *Server) seedInstanceLocked(instanceID, primaryENI string, secondaries []string, tags map[string]string) {
+// They belong to account.
+func (s *Server) seedInstanceLocked(account, instanceID, primaryENI string, secondaries []string, tags map[string]string) {
 	s.regions[DemoRegion] = true
 	s.instances[instanceID] = &instanceState{Instance: Instance{
-		ID: instanceID, Region: DemoRegion, Status: InstanceRunning,
+		ID: instanceID, Account: account, Region: DemoRegion, Status: InstanceRunning,
 	}}
 	base := ENI{
-		Region: DemoRegion, InstanceID: instanceID, Status: ENIInUse, TrafficMode: TrafficStandard,
+		Account: account, Region: DemoRegion, InstanceID: instanceID, Status: ENIInUse, TrafficMode: TrafficStandard,
 		VpcID: DemoVpcID, VSwitchID: DemoVSwitchID, ZoneID: DemoZoneID,
 	}
 	primary := base

@@ -4,6 +4,12 @@
 // DetachNetworkInterface, with STS credential checks, an ENI state machine
 // (detach delay, stuck detaches), fault injection, quotas and a call log.
 //
+// It is multi-account, as ECS is: instances and ENIs belong to an account,
+// and a caller sees only its own account's (another account's ENI is
+// InvalidEniId.NotFound). Callers are authenticated against an
+// identity.Registry, which an STS emulator may share (WithIdentity), and
+// every call is authorized by the caller's RAM policies (Forbidden.RAM).
+//
 // Point the SDK at it with client.Domain = srv.Addr() and the HTTP scheme.
 package ecs
 
@@ -14,6 +20,9 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/eni-detach/eni-detach/internal/emulator/identity"
+	"github.com/eni-detach/eni-detach/internal/emulator/rpc"
 )
 
 // DefaultDetachDelay is how long a detach stays Detaching unless
@@ -23,12 +32,14 @@ const DefaultDetachDelay = 2 * time.Second
 // APIVersion is the only ECS API version served.
 const APIVersion = "2014-05-26"
 
-// maxSkew is the gateway's tolerance for the request Timestamp, also how
-// long a SignatureNonce is remembered.
-const maxSkew = 15 * time.Minute
-
 // Server is the emulator. It is an http.Handler; Start also listens.
 type Server struct {
+	// Faults offers InjectError, Throttle, InjectLatency, InjectHang,
+	// InjectReset and ClearFaults.
+	rpc.Faults
+
+	ids         *identity.Registry
+	verifier    *identity.Verifier
 	now         func() time.Time
 	wallNow     func() time.Time // judges request Timestamps and nonces
 	detachDelay time.Duration
@@ -39,10 +50,6 @@ type Server struct {
 	regions   map[string]bool
 	instances map[string]*instanceState
 	enis      map[string]*eniState
-	creds     map[string]*credEntry
-	tokens    map[string]string // security token → the AccessKeyId it belongs to
-	nonces    map[string]time.Time
-	faults    []*fault
 	quotas    map[quotaScope]Quota
 	// quotaWindows counts calls per scope and window (QuotaStats).
 	quotaWindows map[windowKey]*QuotaWindow
@@ -68,6 +75,10 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // skew) and SignatureNonce memory are judged by; real time by default.
 func WithRequestClock(now func() time.Time) Option { return func(s *Server) { s.wallNow = now } }
 
+// WithIdentity makes the server authenticate callers against reg, shared
+// with other emulators (STS); by default it has a registry of its own.
+func WithIdentity(reg *identity.Registry) Option { return func(s *Server) { s.ids = reg } }
+
 // WithDetachDelay sets the default Detaching → Available delay.
 func WithDetachDelay(d time.Duration) Option { return func(s *Server) { s.detachDelay = d } }
 
@@ -80,9 +91,6 @@ func New(opts ...Option) *Server {
 		regions:      map[string]bool{DefaultRegion: true},
 		instances:    map[string]*instanceState{},
 		enis:         map[string]*eniState{},
-		creds:        map[string]*credEntry{},
-		tokens:       map[string]string{},
-		nonces:       map[string]time.Time{},
 		quotas:       map[quotaScope]Quota{},
 		quotaWindows: map[windowKey]*QuotaWindow{},
 		closed:       make(chan struct{}),
@@ -91,8 +99,15 @@ func New(opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
+	if s.ids == nil {
+		s.ids = identity.New()
+	}
+	s.verifier = s.ids.NewVerifier()
 	return s
 }
+
+// Identity is the registry the server authenticates callers against.
+func (s *Server) Identity() *identity.Registry { return s.ids }
 
 // Start returns a server listening on 127.0.0.1 on a free port.
 func Start(opts ...Option) (*Server, error) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/eni-detach/eni-detach/internal/emulator/identity"
 )
 
 // AddRegion makes a region known (DefaultRegion always is).
@@ -17,6 +19,9 @@ func (s *Server) AddRegion(id string) {
 // is an error: use SetInstanceStatus / UpdateInstance to change one.
 func (s *Server) AddInstance(in Instance) error {
 	if err := in.normalise(); err != nil {
+		return err
+	}
+	if err := s.ownAccount(&in.Account); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -35,12 +40,26 @@ func (s *Server) AddENI(e ENI) error {
 	if err := e.normalise(); err != nil {
 		return err
 	}
+	if err := s.ownAccount(&e.Account); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, dup := s.enis[e.ID]; dup {
 		return fmt.Errorf("ecs emulator: ENI %s already exists", e.ID)
 	}
 	s.putENILocked(e)
+	return nil
+}
+
+// ownAccount defaults an owner account and checks its form.
+func (s *Server) ownAccount(account *string) error {
+	if *account == "" {
+		*account = s.ids.DefaultAccount()
+	}
+	if !identity.ValidAccount(*account) {
+		return fmt.Errorf("ecs emulator: account %q is not 16 digits", *account)
+	}
 	return nil
 }
 
@@ -78,6 +97,7 @@ func (s *Server) UpdateENI(id string, edit func(*ENI)) error {
 	e := st.ENI.clone()
 	edit(&e)
 	e.ID = id
+	e.Account = st.Account
 	newStatus := e.Status
 	if err := oneOf("ENI status", newStatus, eniStatuses); err != nil {
 		return err

@@ -1,4 +1,4 @@
-package ecs
+package rpc
 
 import (
 	"crypto/hmac"
@@ -56,8 +56,8 @@ func Sign(stringToSign, secret string) string {
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// signatureMatches compares in constant time so the emulator does not model
+// SignatureMatches compares in constant time so the emulator does not model
 // a timing oracle that the real service would not have.
-func signatureMatches(got, want string) bool {
+func SignatureMatches(got, want string) bool {
 	return hmac.Equal([]byte(got), []byte(want))
 }

@@ -11,4 +11,7 @@
 //
 // which builds the function with build.sh first. Nothing here runs under a
 // plain `go test`.
+//
+// The fleet-wide storm against one account's ECS quota is a command of its
+// own, `go run ./bench/storm` (BENCHMARKS.md, "Storm").
 package bench

@@ -60,7 +60,7 @@ func New(d Deps) *Handler {
 		d.Getenv = func(string) string { return "" }
 	}
 	if d.Engine == nil {
-		d.Engine = &detach.Engine{Policy: detach.DefaultPolicy(d.Config)}
+		d.Engine = detach.NewEngine(detach.DefaultPolicy(d.Config))
 	}
 	return &Handler{d: d, rc: eventschema.Recogniser{MaintenanceLead: d.Config.MaintenanceLead}}
 }

@@ -132,7 +132,7 @@ func faultCells() []cell {
 			// 5 ENIs at once against 2 detaches per 300 ms window: the
 			// engine must wait for the next window after two throttles.
 			o: opts{policy: func(p *detach.Policy) {
-				p.Retry.ThrottleWindow, p.Retry.MaxAttempts = 300*time.Millisecond, 6
+				p.QuotaWindow, p.Retry.MaxAttempts = 300*time.Millisecond, 6
 			}},
 			enis: 5,
 			arm: func(_ *testing.T, e *env, _ []string) {
@@ -173,7 +173,7 @@ func faultCells() []cell {
 		{
 			name: "ecs/throttle/detach-always",
 			o: opts{policy: func(p *detach.Policy) {
-				p.Retry.ThrottleWindow, p.Retry.MaxAttempts = 200*time.Millisecond, 3
+				p.QuotaWindow, p.Retry.MaxAttempts = 200*time.Millisecond, 3
 			}},
 			arm:  func(_ *testing.T, e *env, _ []string) { e.ecs.Srv.Throttle("DetachNetworkInterface", -1) },
 			want: failed("Throttling.User", 3, 0, eventschema.StatusInUse),
@@ -480,12 +480,14 @@ func faultCells() []cell {
 			o: opts{policy: policy(deadlinePolicy, func(p *detach.Policy) {
 				// Windows are aligned to the clock: a day-long one makes
 				// a boundary inside this 2 s invocation (which would allow
-				// a third attempt) a 1-in-40000 event.
-				p.Retry.ThrottleWindow = 24 * time.Hour
+				// a second call) a 1-in-40000 event.
+				p.QuotaWindow = 24 * time.Hour
 			})},
 			timeout: deadlineTimeout,
 			arm:     func(_ *testing.T, e *env, _ []string) { e.ecs.Srv.Throttle("DetachNetworkInterface", -1) },
-			want:    failed("Throttling.User", 2, 0, eventschema.StatusInUse),
+			// One call, throttled; the limiter then answers at once that
+			// the quota returns only after the deadline.
+			want: failed(detach.CodeQuotaExhausted, 1, 0, eventschema.StatusInUse),
 		},
 		{
 			name: "deadline/still-detaching",

@@ -92,7 +92,7 @@ func (e *env) handler(o opts) *handler.Handler {
 	d := handler.Deps{
 		Config: config.Default(),
 		ECS:    factory,
-		Engine: &detach.Engine{Policy: p},
+		Engine: detach.NewEngine(p),
 		Logger: zerolog.New(e.logs).With().Timestamp().Logger(),
 	}
 	if !o.noBus {

@@ -18,13 +18,6 @@ import (
 	"github.com/eni-detach/eni-detach/internal/stsapi"
 )
 
-// DetachRatePerSecond and DetachBurst pace DetachNetworkInterface calls of
-// the whole process (see detach.Limiter).
-const (
-	DetachRatePerSecond = 10
-	DetachBurst         = 10
-)
-
 // Options adjust the wiring for tests and local mode.
 type Options struct {
 	// Policy, when set, edits the engine policy (tests shrink its delays).
@@ -65,7 +58,7 @@ func New(getenv func(string) string, logOut io.Writer, o Options) (*handler.Hand
 		ECS:          ecsapi.NewFactory(ecsapi.Options{Endpoint: cfg.ECSEndpoint}),
 		CrossAccount: cross,
 		Publisher:    pub,
-		Engine:       &detach.Engine{Policy: policy, Limiter: detach.NewLimiter(DetachRatePerSecond, DetachBurst)},
+		Engine:       detach.NewEngine(policy),
 		Logger:       logger,
 		Getenv:       getenv,
 	})

@@ -28,6 +28,7 @@ const (
 	EnvDryRun              = "DRY_RUN"
 	EnvLogLevel            = "LOG_LEVEL"
 	EnvMaintenanceLead     = "MAINTENANCE_LEAD"
+	EnvECSQuotaWindow      = "ECS_QUOTA_WINDOW"
 )
 
 // Defaults.
@@ -46,6 +47,12 @@ const (
 	// MaxMaintenanceLead: a lead of more than a day brings back what the
 	// lead is for avoiding, ENIs detached days before the work.
 	MaxMaintenanceLead = 24 * time.Hour
+	// DefaultQuotaWindow is ECS's flow-control window: quotas count calls
+	// per minute, and a call throttled in minute T works from minute T+1.
+	DefaultQuotaWindow = time.Minute
+	// MaxQuotaWindow bounds ECS_QUOTA_WINDOW: no flow-control window of
+	// ECS is longer than an hour.
+	MaxQuotaWindow = time.Hour
 )
 
 // Config is the validated configuration.
@@ -68,6 +75,8 @@ type Config struct {
 	// MaintenanceLead: how far ahead of its notBefore a Scheduled or
 	// Inquiring system event is acted on; 0 acts on Executing only.
 	MaintenanceLead time.Duration
+	// QuotaWindow is the length of ECS's flow-control window.
+	QuotaWindow time.Duration
 
 	// Cross-account (README, "One function for an organisation").
 	// TargetRoleARN is the role to assume in a member account, with
@@ -88,7 +97,7 @@ type Config struct {
 // Default returns the configuration of an empty environment.
 func Default() Config {
 	return Config{DetachTimeout: DefaultDetachTimeout, RedetachAfter: DefaultRedetachAfter, LogLevel: DefaultLogLevel,
-		MaintenanceLead: DefaultMaintenanceLead}
+		MaintenanceLead: DefaultMaintenanceLead, QuotaWindow: DefaultQuotaWindow}
 }
 
 // Problem is one invalid variable.
@@ -202,6 +211,18 @@ var baseVariables = []variable{
 		c.MaintenanceLead = d
 		return nil
 	}, func(c Config, e *zerolog.Event) { e.Dur("maintenance_lead_ms", c.MaintenanceLead) }},
+
+	{EnvECSQuotaWindow, func(c *Config, v string) error {
+		d, err := parseDuration(v)
+		switch {
+		case err != nil:
+			return err
+		case d < time.Second || d > MaxQuotaWindow:
+			return fmt.Errorf("%s is out of range (at least 1s, at most 1h; ECS's window is 1m)", v)
+		}
+		c.QuotaWindow = d
+		return nil
+	}, func(c Config, e *zerolog.Event) { e.Dur("ecs_quota_window_ms", c.QuotaWindow) }},
 }
 
 func endpointVar(field func(*Config) **url.URL) func(*Config, string) error {

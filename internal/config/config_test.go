@@ -160,6 +160,50 @@ func TestLoadMaintenanceLead(t *testing.T) {
 	}
 }
 
+// TestLoadQuotaWindow: ECS's flow-control window, 1s to 1h, default 1m;
+// anything else names the variable and keeps the default.
+func TestLoadQuotaWindow(t *testing.T) {
+	tests := []struct {
+		value   string
+		want    time.Duration
+		problem string // substring of the problem; "" = valid
+	}{
+		{"", time.Minute, ""},
+		{"5s", 5 * time.Second, ""},
+		{"60", time.Minute, ""},
+		{"1h", time.Hour, ""},
+		{"999ms", DefaultQuotaWindow, "out of range"},
+		{"0", DefaultQuotaWindow, "out of range"},
+		{"61m", DefaultQuotaWindow, "out of range"},
+		{"a minute", DefaultQuotaWindow, "not a duration"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.value, func(t *testing.T) {
+			c, err := Load(env(map[string]string{EnvECSQuotaWindow: tc.value}))
+			if c.QuotaWindow != tc.want {
+				t.Errorf("QuotaWindow %v, want %v", c.QuotaWindow, tc.want)
+			}
+			if tc.problem == "" {
+				if err != nil {
+					t.Fatalf("unexpected error %v", err)
+				}
+				return
+			}
+			var ce *Error
+			if !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0].Var != EnvECSQuotaWindow ||
+				!strings.Contains(ce.Problems[0].Problem, tc.problem) {
+				t.Fatalf("want one %s problem mentioning %q, got %v", EnvECSQuotaWindow, tc.problem, err)
+			}
+		})
+	}
+	var b strings.Builder
+	lg := zerolog.New(&b)
+	lg.Info().Object("config", Default()).Send()
+	if !strings.Contains(b.String(), `"ecs_quota_window_ms":60000`) {
+		t.Errorf("config log lacks the quota window: %s", b.String())
+	}
+}
+
 // TestRejectedValuesAreLoggedAsRejected: the start-up log shows a rejected
 // variable's raw value, quoted, under "rejected", and not the default its
 // field kept (a rejected ENI_TAG_SELECTOR must not read as "no selector").

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/eni-detach/eni-detach/internal/ecsapi"
+	"github.com/eni-detach/eni-detach/internal/flowcontrol"
 )
 
 // action names an ECS API, as the limiter and the call log know it.
@@ -19,6 +20,7 @@ const (
 type attempt struct {
 	err       error
 	requestID string
+	sent      bool // false: the limiter held the call back (no call was made)
 }
 
 // callResult is every attempt of one call, in order, and the rule of the
@@ -44,21 +46,37 @@ func (c callResult) appendRequestIDs(ids []string) []string {
 
 // call makes one ECS call through the engine's one retry layer, bounded by
 // the run's call deadline and wait budget. Every ECS call of the engine
-// goes through here, so this is the one place for pacing (the Limiter, for
-// detach calls) and for watching how ECS answers. fn returns the answer's
+// goes through here, so this is the one place where the process's
+// limiter for the call's quota (ECS counts per account, region and API)
+// paces it and learns from ECS's answers. fn returns the answer's
 // RequestId.
-func (r *run) call(act action, fn func(ctx context.Context) (requestID string, err error)) callResult {
+func (r *run) call(act action, account, region string, fn func(ctx context.Context) (requestID string, err error)) callResult {
+	lim := r.e.Quotas.For(flowcontrol.Key{Account: account, Region: region, API: string(act)})
+	// The latest a call may wait for the quota: a detach made later could
+	// not be followed to Available within the budget (FollowReserve, at
+	// most a quarter of it), so it is better not made: the ENI ends
+	// Failed (retryable) and FC's async retry takes over with a fresh
+	// budget.
+	until := r.waitUntil
+	if act == actDetach {
+		until = until.Add(-min(r.p.FollowReserve, r.waitUntil.Sub(r.start)/4))
+	}
 	attempts, rule := r.p.Retry.retry(r.callCtx, r.waitUntil, r.clk, func(ctx context.Context) attempt {
-		if act == actDetach {
-			if err := r.e.Limiter.Wait(ctx); err != nil {
-				return attempt{err: &ecsapi.Error{Kind: ecsapi.KindTransport, Code: ecsapi.CodeTimeout, Message: "no time left to make the detach call"}}
+		tk, err := lim.Wait(ctx, until)
+		if err != nil {
+			var qe *flowcontrol.QuotaError
+			if errors.As(err, &qe) {
+				return attempt{err: &ecsapi.Error{Code: CodeQuotaExhausted, Message: qe.Error()}}
 			}
+			return attempt{err: &ecsapi.Error{Kind: ecsapi.KindTransport, Code: ecsapi.CodeTimeout,
+				Message: "no time left to make the call"}}
 		}
 		id, err := fn(ctx)
+		tk.Done(err != nil && Classify(err).Throttled)
 		if err != nil {
-			return attempt{err: err, requestID: requestIDOf(err)}
+			return attempt{err: err, requestID: requestIDOf(err), sent: true}
 		}
-		return attempt{requestID: id}
+		return attempt{requestID: id, sent: true}
 	})
 	return callResult{attempts: attempts, rule: rule}
 }

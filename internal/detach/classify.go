@@ -129,6 +129,9 @@ var CodeTable = map[string]Rule{
 	"Forbidden.RAM":                              permission,
 	"NoPermission":                               permission,
 
+	// The limiter held the call back: the quota is spent past the deadline.
+	CodeQuotaExhausted: throttled,
+
 	// The adapter's own codes (no usable answer from ECS).
 	ecsapi.CodeTimeout:      retryable,
 	ecsapi.CodeNetwork:      retryable,

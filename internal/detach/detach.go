@@ -48,7 +48,7 @@ func (r *run) detachDue() {
 // with nothing done.
 func (r *run) callDetach(e *eni) detachDone {
 	in := ecsapi.DetachInput{RegionID: e.region, ENIID: e.id, InstanceID: e.instanceID, TrunkID: e.trunkID}
-	res := r.call(actDetach, func(ctx context.Context) (string, error) {
+	res := r.call(actDetach, e.account, e.region, func(ctx context.Context) (string, error) {
 		return e.api.DetachNetworkInterface(ctx, in)
 	})
 	return detachDone{e: e, res: res}
@@ -57,7 +57,11 @@ func (r *run) callDetach(e *eni) detachDone {
 func (r *run) applyDetach(d detachDone) {
 	e := d.e
 	now := r.clk.Now()
-	e.detachAttempts += len(d.res.attempts)
+	for _, a := range d.res.attempts {
+		if a.sent {
+			e.detachAttempts++
+		}
+	}
 	e.requestIDs = d.res.appendRequestIDs(e.requestIDs)
 	for _, a := range d.res.attempts {
 		var ee *ecsapi.Error

@@ -8,6 +8,7 @@ import (
 
 	"github.com/eni-detach/eni-detach/eventschema"
 	"github.com/eni-detach/eni-detach/internal/ecsapi"
+	"github.com/eni-detach/eni-detach/internal/flowcontrol"
 )
 
 // Target is one thing to detach: a named ENI, or every eligible secondary
@@ -75,8 +76,20 @@ func (s single) Client(context.Context, Target) ecsapi.API { return s.api }
 // passed to Run.
 type Engine struct {
 	Policy Policy
-	// Limiter spaces detach calls across invocations; nil means no limit.
-	Limiter *Limiter
+	// Quotas paces every ECS call of the process against ECS's flow
+	// control, one limiter per quota; nil means no limit (tests of the
+	// state machine).
+	Quotas *flowcontrol.Set
+}
+
+// NewEngine returns the production engine: the policy, and one limiter
+// per ECS quota for the whole process, with the policy's window and clock.
+func NewEngine(p Policy) *Engine {
+	var clk flowcontrol.Clock
+	if p.Clock != nil {
+		clk = p.Clock
+	}
+	return &Engine{Policy: p, Quotas: flowcontrol.NewSet(flowcontrol.DefaultConfig(p.QuotaWindow, clk))}
 }
 
 // Run carries out the targets together: one describe per client, region

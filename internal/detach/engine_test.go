@@ -17,8 +17,7 @@ const region = testenv.Region
 
 func runOne(t *testing.T, env *testenv.ECS, p detach.Policy, tg detach.Target) eventschema.Result {
 	t.Helper()
-	e := &detach.Engine{Policy: p}
-	reps := e.Run(context.Background(), detach.Single(env.API()), []detach.Target{tg})
+	reps := detach.NewEngine(p).Run(context.Background(), detach.Single(env.API()), []detach.Target{tg})
 	if len(reps) != 1 || len(reps[0].Results) != 1 {
 		t.Fatalf("want one result, got %+v", reps)
 	}
@@ -183,10 +182,10 @@ func TestThrottlingIsRetried(t *testing.T) {
 func TestThrottlingWaitsForTheNextWindow(t *testing.T) {
 	env, p, _ := virtualECS(t)
 	enis := env.Instance(t, "i-a1", 1)
-	p.Retry.ThrottleWindow = 400 * time.Millisecond
+	p.QuotaWindow = 400 * time.Millisecond
 	p.Retry.MaxAttempts = 6
 	// One detach per window: the second call in a window is throttled.
-	env.Srv.SetQuota("DetachNetworkInterface", 1, p.Retry.ThrottleWindow)
+	env.Srv.SetQuota("DetachNetworkInterface", 1, p.QuotaWindow)
 	env.Srv.Throttle("DetachNetworkInterface", 2) // spend attempts 1–2 in the window
 	r := runOne(t, env, p, detach.Target{RegionID: region, NetworkInterfaceID: enis[0], Wait: true})
 	if r.Outcome != eventschema.OutcomeDetached {
@@ -197,9 +196,9 @@ func TestThrottlingWaitsForTheNextWindow(t *testing.T) {
 	if last.Code != "" {
 		t.Fatalf("last call %+v", last)
 	}
-	// After the second throttle the retry waited for a window boundary.
+	// After a throttle the limiter held the retry until the next window.
 	prev := calls[len(calls)-2]
-	if last.Time.Truncate(p.Retry.ThrottleWindow).Equal(prev.Time.Truncate(p.Retry.ThrottleWindow)) {
+	if last.Time.Truncate(p.QuotaWindow).Equal(prev.Time.Truncate(p.QuotaWindow)) {
 		t.Fatalf("retry at %v stayed in the window of %v", last.Time, prev.Time)
 	}
 }
@@ -310,5 +309,71 @@ func TestReissueLooksFirst(t *testing.T) {
 		if c.Code != "" {
 			t.Fatalf("a refused detach: %+v", c)
 		}
+	}
+}
+
+// TestInstanceWideDecidesFromTheListing: the listing of an instance's
+// secondary ENIs is the look before acting; no describe by id comes
+// between it and the detaches (every describe counts against the quota).
+func TestInstanceWideDecidesFromTheListing(t *testing.T) {
+	env, p, _ := virtualECS(t)
+	env.Instance(t, "i-a1", 2)
+	reps := detach.NewEngine(p).Run(context.Background(), detach.Single(env.API()),
+		[]detach.Target{{RegionID: region, InstanceID: "i-a1", Wait: true}})
+	for _, r := range reps[0].Results {
+		if r.Outcome != eventschema.OutcomeDetached {
+			t.Fatalf("result %+v", r)
+		}
+	}
+	var describes int
+	for _, c := range env.Srv.Calls() {
+		if c.Action == "DetachNetworkInterface" {
+			break
+		}
+		describes++
+		if c.Params["InstanceId"] != "i-a1" {
+			t.Fatalf("a describe by id before the detach: %v", c.Params)
+		}
+	}
+	if describes != 1 {
+		t.Fatalf("%d describes before the first detach, want the listing only", describes)
+	}
+}
+
+// TestQuotaSpentPastTheBudgetFailsRetryable: when ECS's quota comes back
+// only after the wait budget, the limiter answers at once: the ENI ends
+// Failed with a retryable error (FC's async retry takes over), not Pending
+// and not after waiting out the budget.
+func TestQuotaSpentPastTheBudgetFailsRetryable(t *testing.T) {
+	env, p, clk := virtualECS(t)
+	p.QuotaWindow = 20 * time.Second // the budget (5 s) ends inside the window
+	now := clk.Now()
+	clk.Advance(now.Truncate(p.QuotaWindow).Add(p.QuotaWindow + time.Second).Sub(now))
+	env.Srv.SetQuota("DetachNetworkInterface", 1, p.QuotaWindow)
+	env.Instance(t, "i-a1", 2)
+	start := clk.Now()
+	reps := detach.NewEngine(p).Run(context.Background(), detach.Single(env.API()),
+		[]detach.Target{{RegionID: region, InstanceID: "i-a1", Wait: true}})
+	outcomes := map[eventschema.Outcome]int{}
+	for _, r := range reps[0].Results {
+		outcomes[r.Outcome]++
+		if r.Outcome != eventschema.OutcomeFailed {
+			continue
+		}
+		if r.Error == nil || r.Error.Code != detach.CodeQuotaExhausted || !r.Error.Retryable || r.DetachAttempts != 1 {
+			t.Errorf("failed result %+v, error %+v: want %s, retryable, one detach call", r, r.Error, detach.CodeQuotaExhausted)
+		}
+		if len(r.RequestIDs) == 0 {
+			t.Errorf("the throttled call's RequestId is missing: %+v", r)
+		}
+	}
+	if outcomes[eventschema.OutcomeDetached] != 1 || outcomes[eventschema.OutcomeFailed] != 1 {
+		t.Fatalf("outcomes %v, want one Detached and one Failed", outcomes)
+	}
+	if waited := clk.Now().Sub(start); waited >= p.DetachTimeout {
+		t.Fatalf("the engine waited %v, the whole budget", waited)
+	}
+	if n := detachCalls(env); n != 2 {
+		t.Fatalf("%d detach calls, want 2 (one accepted, one throttled)", n)
 	}
 }

@@ -23,6 +23,7 @@ const (
 	CodeNotFound               = "InvalidEniId.NotFound"
 	CodeDetachReverted         = "Detach.Reverted"
 	CodeNotStarted             = "Detach.NotStarted"
+	CodeQuotaExhausted         = "FlowControl.QuotaExhausted"
 )
 
 // refusal is why an ENI must not be detached; nil means it may be.

@@ -47,7 +47,8 @@ func (r *run) describeChunk(s scope, es []*eni) {
 		ids[i] = e.id
 	}
 	var page ecsapi.DescribePage
-	res := r.call(actDescribe, func(ctx context.Context) (string, error) {
+	// A scope's client is one account's: its ENIs share their owner.
+	res := r.call(actDescribe, es[0].account, s.region, func(ctx context.Context) (string, error) {
 		var err error
 		// MaxResults at least the id count keeps the answer on one page;
 		// ECS's floor for it is 10.

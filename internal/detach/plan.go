@@ -81,7 +81,7 @@ func (r *run) planInstance(p *plan, api ecsapi.API) {
 	token := ""
 	for {
 		var page ecsapi.DescribePage
-		res := r.call(actDescribe, func(ctx context.Context) (string, error) {
+		res := r.call(actDescribe, tg.AccountID, tg.RegionID, func(ctx context.Context) (string, error) {
 			var err error
 			page, err = api.DescribeNetworkInterfaces(ctx, ecsapi.DescribeInput{
 				RegionID: tg.RegionID, InstanceID: tg.InstanceID, Type: "Secondary",
@@ -110,7 +110,14 @@ func (r *run) planInstance(p *plan, api ecsapi.API) {
 				p.skipped = append(p.skipped, eventschema.Skipped{NetworkInterfaceID: x.ID, InstanceID: tg.InstanceID, Reason: why})
 				continue
 			}
-			p.enis = append(p.enis, r.track(tg, api, x.ID))
+			e := r.track(tg, api, x.ID)
+			if e.phase == phaseNew {
+				// The listing is the look before acting: deciding from
+				// it saves a describe by id per instance, which counts
+				// against the same quota as every poll.
+				r.decide(e, &x, r.clk.Now())
+			}
+			p.enis = append(p.enis, e)
 		}
 		if page.NextToken == "" || page.NextToken == token {
 			break

@@ -35,6 +35,13 @@ type Policy struct {
 	TagSelector     config.TagSelector
 	// PageSize is MaxResults for instance-wide listings.
 	PageSize int
+	// QuotaWindow is ECS's flow-control window (ECS_QUOTA_WINDOW).
+	QuotaWindow time.Duration
+	// FollowReserve is the time a detach needs to be seen Available: a
+	// detach call that would have to wait for ECS's quota until later
+	// than this before the end of the wait budget is not made, and the
+	// ENI ends Failed (retryable) for FC's retry to take over.
+	FollowReserve time.Duration
 	// DetachConcurrency bounds detach calls in flight per invocation.
 	DetachConcurrency int
 	// Clock is the time source; nil means the real clock.
@@ -75,5 +82,7 @@ func DefaultPolicy(c config.Config) Policy {
 		TagSelector:       c.TagSelector,
 		PageSize:          100,
 		DetachConcurrency: 8,
+		QuotaWindow:       c.QuotaWindow,
+		FollowReserve:     10 * time.Second,
 	}
 }

@@ -70,7 +70,9 @@ func FastPolicy() detach.Policy {
 	p.DeadlineMargin = 300 * time.Millisecond
 	p.CallReserve = 100 * time.Millisecond
 	p.Poll = detach.PollSchedule{First: 30 * time.Millisecond, Step: 10 * time.Millisecond, Max: 100 * time.Millisecond}
-	p.Retry = detach.RetryPolicy{MaxAttempts: 4, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond, ThrottleWindow: 500 * time.Millisecond}
+	p.Retry = detach.RetryPolicy{MaxAttempts: 4, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}
+	p.QuotaWindow = 500 * time.Millisecond
+	p.FollowReserve = 200 * time.Millisecond
 	p.StateRetryDelay = 20 * time.Millisecond
 	p.StateRetryMax = 100 * time.Millisecond
 	return p

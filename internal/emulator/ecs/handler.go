@@ -41,7 +41,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Call.Account, resolved from the key above, is the account that ECS
 	// counts quotas and owns resources by.
 	if aerr == nil {
-		if aerr = s.checkQuota(call.Action); aerr != nil {
+		if aerr = s.checkQuota(call.Account, params["RegionId"], call.Action); aerr != nil {
 			call.Fault = FaultQuota
 		}
 	}

@@ -50,8 +50,10 @@ type Server struct {
 	regions   map[string]bool
 	instances map[string]*instanceState
 	enis      map[string]*eniState
-	quotas    map[string]*quota
-	calls     []Call
+	quotas    map[quotaScope]Quota
+	// quotaWindows counts calls per scope and window (QuotaStats).
+	quotaWindows map[windowKey]*QuotaWindow
+	calls        []Call
 
 	closeOnce sync.Once
 	closed    chan struct{} // releases hung requests
@@ -83,14 +85,15 @@ func WithDetachDelay(d time.Duration) Option { return func(s *Server) { s.detach
 // New returns a server that is only an http.Handler (see Start).
 func New(opts ...Option) *Server {
 	s := &Server{
-		now:         time.Now,
-		wallNow:     time.Now,
-		detachDelay: DefaultDetachDelay,
-		regions:     map[string]bool{DefaultRegion: true},
-		instances:   map[string]*instanceState{},
-		enis:        map[string]*eniState{},
-		quotas:      map[string]*quota{},
-		closed:      make(chan struct{}),
+		now:          time.Now,
+		wallNow:      time.Now,
+		detachDelay:  DefaultDetachDelay,
+		regions:      map[string]bool{DefaultRegion: true},
+		instances:    map[string]*instanceState{},
+		enis:         map[string]*eniState{},
+		quotas:       map[quotaScope]Quota{},
+		quotaWindows: map[windowKey]*QuotaWindow{},
+		closed:       make(chan struct{}),
 	}
 	_, _ = rand.Read(s.tokenSalt[:])
 	for _, o := range opts {

@@ -48,15 +48,18 @@ CGO_ENABLED=0 GOOS=linux GOARCH=amd64 \
 built_with=$(go version dist/main)
 [[ $built_with == "dist/main: $GO_TOOLCHAIN" ]] || die "dist/main was built by ${built_with#dist/main: }, want $GO_TOOLCHAIN"
 
+# Tools run on the build machine, so they are built for the host; with
+# -trimpath they reuse the standard library compiled for dist/main instead of
+# compiling it a second time.
+#
 # The SBOM is read from the binary's own build information (the modules the
 # linker put in, with versions and go.sum hashes) plus the toolchain (-std).
 # No serial number or timestamp, so that it too is the same on every build.
-# Tools run on the build machine, so they are built for the host.
 GOOS= GOARCH= CGO_ENABLED=0 go run -trimpath \
 	"github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@$CYCLONEDX_GOMOD_VERSION" \
 	bin -json -std -noserial -notimestamp -output dist/sbom.cdx.json dist/main
 
-GOOS= GOARCH= CGO_ENABLED=0 go run ./internal/tools/mkzip -o dist/function.zip -mode 0755 dist/main
+GOOS= GOARCH= CGO_ENABLED=0 go run -trimpath ./internal/tools/mkzip -o dist/function.zip -mode 0755 dist/main
 
 [[ -s dist/function.zip ]] || die "dist/function.zip was not written"
 

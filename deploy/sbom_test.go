@@ -189,7 +189,9 @@ func TestSBOMChecksCanFail(t *testing.T) {
 		}
 		return b
 	}
-	c := func(name, version string) comp { return comp{"library", name, version, "pkg:golang/" + name + "@" + version} }
+	c := func(name, version string) comp {
+		return comp{"library", name, version, "pkg:golang/" + name + "@" + version}
+	}
 	zerolog, fork, std := c("github.com/rs/zerolog", "v1.35.1"), c("example.com/fork", "v1.0.1"), c(stdComponent, "go1.27.3")
 
 	if err := checkSBOM(mk("example.com/fn", sum, zerolog, fork, std), bi, sum); err != nil {

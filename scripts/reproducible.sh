@@ -6,18 +6,33 @@
 #   A  this checkout, as `bash build.sh` leaves it (a clone of HEAD instead
 #      when the working tree has uncommitted changes: reproducibility is a
 #      property of a commit, and the binary records vcs.modified);
-#   B  a fresh clone of HEAD in a temporary directory, built with an empty
-#      build cache (GOCACHE) and its own module cache (GOMODCACHE), filled
-#      from this machine's module cache as a file:// proxy, so that nothing
-#      is downloaded and the Go toolchain itself (GOROOT) sits elsewhere too.
+#   B  a fresh clone of HEAD in a temporary directory, with its own module
+#      cache (GOMODCACHE), filled from this machine's module cache as a
+#      file:// proxy so that nothing is downloaded: the modules' sources and
+#      the Go toolchain itself (GOROOT) then sit in other places too.
 #
-#   bash scripts/reproducible.sh
+#   bash scripts/reproducible.sh                # what CI runs (about 30 s)
+#   bash scripts/reproducible.sh --clean-cache  # B also starts from an empty
+#                                               # build cache (about 3 minutes)
 #
-# B compiles everything from scratch: about 2 minutes of CPU on a warm machine.
+# Without --clean-cache, B shares the build cache (GOCACHE) with A. That
+# still catches every path that leaks into the output: Go keys its cache by
+# a build's inputs, and a -trimpath build leaves directories out of the key
+# only because they are left out of the result; what it cannot catch is a
+# compiler that gives different bytes for the same inputs, which the Go
+# project rules out and tests itself. --clean-cache recompiles everything.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
+
+clean_cache=0
+for arg in "$@"; do
+  case $arg in
+  --clean-cache) clean_cache=1 ;;
+  *) echo "unknown argument: $arg (try: --clean-cache)" >&2; exit 2 ;;
+  esac
+done
 
 git rev-parse --is-inside-work-tree >/dev/null 2>&1 || {
   echo "reproducible.sh: $REPO_ROOT is not a git checkout; nothing to compare builds of" >&2
@@ -67,17 +82,17 @@ clone "$b"
 # GOSUMDB=off: the proxy is a copy of modules this machine already verified
 # (the project's own are checked against go.sum all the same), and the
 # checksum database cannot be reached through a file:// proxy.
-build "$b" B \
-  GOCACHE="$scratch/gocache" \
-  GOMODCACHE="$scratch/gomodcache" \
-  GOPROXY="file://$modcache/cache/download" \
-  GOSUMDB=off
+b_env=(GOMODCACHE="$scratch/gomodcache" GOPROXY="file://$modcache/cache/download" GOSUMDB=off)
+if [ $clean_cache -eq 1 ]; then
+  b_env+=(GOCACHE="$scratch/gocache")
+fi
+build "$b" B "${b_env[@]}"
 
 sha256() {
   if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1; else shasum -a 256 "$1" | cut -d' ' -f1; fi
 }
 
-echo "commit $commit, $GO_TOOLCHAIN"
+echo "commit $commit, $GO_TOOLCHAIN; B: own directory and module cache$([ $clean_cache -eq 1 ] && echo ", empty build cache")"
 differ=()
 for f in dist/function.zip dist/main dist/sbom.cdx.json; do
   sa=$(sha256 "$a/$f")

@@ -118,10 +118,11 @@ for id in $allowed_ids; do
     echo "note: $id is in scripts/vulncheck-allow.txt but no longer found; remove it"
   fi
 done
-# govulncheck's own closing summary (counts of reachable / imported-only /
-# required-only vulnerabilities).
-echo "govulncheck ./...:"
-sed -n '/^Your code is affected by/,/^Use .-show verbose/p' "$out"
+# govulncheck's own closing summary: counts of reachable / imported-only /
+# required-only vulnerabilities, or that it found none at all.
+summary=$(sed -n '/^Your code is affected by/,/^Use .-show verbose/p' "$out")
+[ -n "$summary" ] || summary=$(grep -x 'No vulnerabilities found.' "$out" || true)
+echo "govulncheck ./...: $summary"
 
 if [ ${#unexpected[@]} -gt 0 ]; then
   echo

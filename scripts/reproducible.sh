@@ -104,8 +104,8 @@ done
 if [ ${#differ[@]} -gt 0 ]; then
   echo
   echo "build information, A then B:"
-  go version -m "$a/dist/main" >"$scratch/a.buildinfo"
-  go version -m "$b/dist/main" >"$scratch/b.buildinfo"
+  go version -m "$a/dist/main" | sed 1d >"$scratch/a.buildinfo"
+  go version -m "$b/dist/main" | sed 1d >"$scratch/b.buildinfo"
   diff "$scratch/a.buildinfo" "$scratch/b.buildinfo" || true
   for dir in "$a" "$b" "$modcache" "$scratch/gomodcache"; do
     if grep -aqF "$dir" "$a/dist/main" "$b/dist/main"; then

@@ -265,23 +265,35 @@ func TestManyENIsOneDescribePerHundred(t *testing.T) {
 	if len(listing) != 2 {
 		t.Fatalf("%d listing pages for 150 ENIs at MaxResults 100", len(listing))
 	}
-	// Group the by-id describes into ticks: calls of one tick follow
-	// each other at once, ticks are ≥150 ms apart.
+	// Group the by-id describes into ticks without reading the clock (a
+	// loaded machine can delay one describe of a tick past any gap): a
+	// tick describes each ENI still pending once, and the next tick only
+	// ENIs that were pending before, so a describe naming an ENI the
+	// current tick already named starts the next tick.
 	var ticks [][]int
-	for i, c := range byID {
-		n := 0
-		for k := range c.Params {
+	var inTick map[string]bool
+	for _, c := range byID {
+		var ids []string
+		for k, v := range c.Params {
 			if strings.HasPrefix(k, "NetworkInterfaceId.") {
-				n++
+				ids = append(ids, v)
 			}
 		}
-		if n > 100 {
-			t.Fatalf("a describe with %d ids", n)
+		if len(ids) > 100 {
+			t.Fatalf("a describe with %d ids", len(ids))
 		}
-		if i == 0 || c.Time.Sub(byID[i-1].Time) > 75*time.Millisecond {
+		newTick := inTick == nil
+		for _, id := range ids {
+			newTick = newTick || inTick[id]
+		}
+		if newTick {
 			ticks = append(ticks, nil)
+			inTick = map[string]bool{}
 		}
-		ticks[len(ticks)-1] = append(ticks[len(ticks)-1], n)
+		for _, id := range ids {
+			inTick[id] = true
+		}
+		ticks[len(ticks)-1] = append(ticks[len(ticks)-1], len(ids))
 	}
 	full := 0
 	for _, tick := range ticks {

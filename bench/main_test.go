@@ -31,11 +31,12 @@ type artifacts struct {
 var bins artifacts
 
 // buildKeys are the recorded build settings that must match between the
-// function and the baseline for the comparison to be fair. -ldflags is not
-// among them: Go leaves it out of the build information of a -trimpath
-// build, so its effect (-s: no symbol table, -w: no DWARF) is read from
-// the ELF file instead.
-var buildKeys = []string{"-trimpath", "CGO_ENABLED", "GOOS", "GOARCH"}
+// function and the baseline for the comparison to be fair; "toolchain" is
+// the Go version that built the binary (build.sh pins one, whatever go is on
+// PATH). -ldflags is not among them: Go leaves it out of the build
+// information of a -trimpath build, so its effect (-s: no symbol table, -w:
+// no DWARF) is read from the ELF file instead.
+var buildKeys = []string{"toolchain", "-trimpath", "CGO_ENABLED", "GOOS", "GOARCH", "GOAMD64"}
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -94,7 +95,10 @@ func prepare(dir string) (artifacts, error) {
 		args = append(args, "-ldflags="+stripped)
 	}
 	args = append(args, "./internal/emulator/fcruntime/testdata/hellofc")
-	env := []string{"CGO_ENABLED=" + settings["CGO_ENABLED"], "GOOS=" + settings["GOOS"], "GOARCH=" + settings["GOARCH"]}
+	env := []string{
+		"GOTOOLCHAIN=" + settings["toolchain"],
+		"CGO_ENABLED=" + settings["CGO_ENABLED"], "GOOS=" + settings["GOOS"], "GOARCH=" + settings["GOARCH"], "GOAMD64=" + settings["GOAMD64"],
+	}
 	if out, err := run(root, env, "go", args...); err != nil {
 		return a, fmt.Errorf("building hellofc: %w\n%s", err, out)
 	}
@@ -138,7 +142,7 @@ func buildSettings(bin string) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build information of %s: %w", bin, err)
 	}
-	m := map[string]string{}
+	m := map[string]string{"toolchain": info.GoVersion}
 	for _, s := range info.Settings {
 		m[s.Key] = s.Value
 	}

@@ -2,7 +2,9 @@ package deploy_test
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
+	"debug/buildinfo"
 	"debug/elf"
 	"errors"
 	"fmt"
@@ -104,6 +106,26 @@ func runBuild(t *testing.T, moduleDir string) (string, error) {
 	return string(out), err
 }
 
+// pinnedToolchain returns the Go toolchain scripts/lib.sh pins for build.sh.
+func pinnedToolchain(t *testing.T) string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(repoRoot, "scripts", "lib.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "GO_TOOLCHAIN="); ok && strings.HasPrefix(v, "go1.") {
+			return v
+		}
+	}
+	t.Fatalf("scripts/lib.sh has no GO_TOOLCHAIN=go1.x.y line (%v)", sc.Err())
+	return ""
+}
+
+// checkArtifacts checks what build.sh left in moduleDir/dist: the binary FC
+// runs, built by the pinned toolchain; the zip; the SBOM of that binary.
 func checkArtifacts(t *testing.T, moduleDir string, out string) {
 	t.Helper()
 	bin := filepath.Join(moduleDir, "dist", "main")
@@ -113,7 +135,15 @@ func checkArtifacts(t *testing.T, moduleDir string, out string) {
 	if err := checkZip(filepath.Join(moduleDir, "dist", "function.zip"), bin); err != nil {
 		t.Error(err)
 	}
-	for _, want := range []string{"dist/main", "dist/function.zip", "bytes"} {
+	if bi, err := buildinfo.ReadFile(bin); err != nil {
+		t.Error(err)
+	} else if want := pinnedToolchain(t); bi.GoVersion != want {
+		t.Errorf("%s was built by %s, want %s (GO_TOOLCHAIN in scripts/lib.sh)", bin, bi.GoVersion, want)
+	}
+	if err := checkSBOMFiles(filepath.Join(moduleDir, "dist", "sbom.cdx.json"), bin); err != nil {
+		t.Error(err)
+	}
+	for _, want := range []string{"dist/main", "dist/function.zip", "dist/sbom.cdx.json", "bytes", "sha256"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("build.sh output does not report sizes (%q missing):\n%s", want, out)
 		}
@@ -135,10 +165,26 @@ func TestBuildScript(t *testing.T) {
 		t.Fatalf("build.sh: %v\n%s", err, out)
 	}
 	checkArtifacts(t, root, out)
+
+	// The SBOM of the real function names what it is made of.
+	sbom, err := os.ReadFile(filepath.Join(root, "dist", "sbom.cdx.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, mods, err := sbomModules(sbom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range shippedModules {
+		if mods[m] == "" {
+			t.Errorf("dist/sbom.cdx.json does not list %s", m)
+		}
+	}
+	t.Logf("dist/sbom.cdx.json: %d components besides the main module (the standard library %s included)", len(mods)-1, mods[stdComponent])
 }
 
-// scratchModule copies what build.sh needs (go.mod, go.sum, build.sh and
-// the mkzip tool) into a temporary module, with mainSrc as main.go if given.
+// scratchModule copies what build.sh needs (go.mod, go.sum, build.sh, the
+// pins in scripts/lib.sh and the mkzip tool) into a temporary module, with mainSrc as main.go if given.
 func scratchModule(t *testing.T, mainSrc string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -158,6 +204,7 @@ func scratchModule(t *testing.T, mainSrc string) string {
 	copyFile("go.mod", 0o644)
 	copyFile("go.sum", 0o644)
 	copyFile("build.sh", 0o755)
+	copyFile("scripts/lib.sh", 0o644)
 	copyFile("internal/tools/mkzip/main.go", 0o644)
 	if mainSrc != "" {
 		if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(mainSrc), 0o644); err != nil {
@@ -289,4 +336,44 @@ func TestArtifactChecksCanFail(t *testing.T) {
 			t.Errorf("checkELF(%s) = %v, want a dynamic-linking error", ls, err)
 		}
 	})
+}
+
+// TestGoModStaysOnGo126 guards the README's first command: `go run . local`
+// runs on the local Go, and machines with only Go 1.26 (and GOTOOLCHAIN=local)
+// refuse a module that asks for a newer one. build.sh and the scripts get
+// their newer toolchain from GOTOOLCHAIN, not from go.mod.
+func TestGoModStaysOnGo126(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkGoDirective(string(b)); err != nil {
+		t.Error(err)
+	}
+	for _, bad := range []string{
+		"module m\n\ngo 1.27.0\n",
+		"module m\n\ngo 1.26.0\n\ntoolchain go1.27.3\n",
+		"module m\n",
+	} {
+		if checkGoDirective(bad) == nil {
+			t.Errorf("checkGoDirective accepts %q", bad)
+		}
+	}
+}
+
+func checkGoDirective(gomod string) error {
+	var goLine string
+	for _, line := range strings.Split(gomod, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 2 && f[0] == "go":
+			goLine = f[1]
+		case len(f) >= 1 && f[0] == "toolchain":
+			return fmt.Errorf("go.mod has %q: a Go 1.26 machine with GOTOOLCHAIN=auto would fetch it for `go run . local` too; build.sh pins its toolchain itself", line)
+		}
+	}
+	if goLine != "1.26" && !strings.HasPrefix(goLine, "1.26.") {
+		return fmt.Errorf("go.mod says go %q, want 1.26 or 1.26.x so that Go 1.26 can run the module", goLine)
+	}
+	return nil
 }

@@ -155,8 +155,11 @@ func TestHTTPEnvelopeRecognition(t *testing.T) {
 				t.Fatalf("the rest of the envelope was lost: %+v", ev)
 			}
 			_, verr := ParseHTTPBody(ev)
-			if names := fieldNames(verr); !reflect.DeepEqual(names, []string{tc.field}) || !strings.Contains(verr.Error(), "malformed") {
-				t.Fatalf("fields %v (%v)", names, verr)
+			// The member, or a path inside it: encoding/json names a map
+			// value by its key too since go1.27 (headers.Content-Type).
+			names := fieldNames(verr)
+			if len(names) != 1 || (names[0] != tc.field && !strings.HasPrefix(names[0], tc.field+".")) || !strings.Contains(verr.Error(), "malformed") {
+				t.Fatalf("fields %v, want [%s] or a path inside it (%v)", names, tc.field, verr)
 			}
 		})
 	}

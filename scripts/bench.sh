@@ -12,6 +12,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 command -v go >/dev/null 2>&1 || { echo "bench.sh: the go command is not on PATH" >&2; exit 1; }
+# The pinned toolchain (GOTOOLCHAIN) for the in-process benchmarks too, so
+# that every figure is of the code as build.sh ships it.
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 echo "==> bash build.sh" >&2
 bash build.sh >&2

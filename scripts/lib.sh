@@ -6,6 +6,18 @@
 # toolchain change installs afresh and nothing leaks into $GOPATH/bin.
 # Delete .cache/ to start cold.
 
+# The Go toolchain of build.sh and of every script here (tests, vet, lint,
+# fuzz, govulncheck), whatever go is on PATH: the local go (go1.21 or later)
+# fetches it through the module proxy on first use (golang.org/toolchain, a
+# 72 MiB download, 253 MB in the module cache) and hands every command over
+# to it. Tests run with the toolchain that builds the shipped binary, so they
+# test what ships (README "Deploy"). `go run . local` outside these scripts
+# still works with Go 1.26: go.mod asks for no newer Go.
+GO_TOOLCHAIN=go1.27.3
+export GOTOOLCHAIN=$GO_TOOLCHAIN
+
+# build.sh's SBOM generator, run with `go run` (cached in the build cache).
+CYCLONEDX_GOMOD_VERSION=v1.10.0
 GOLANGCI_LINT_VERSION=v2.15.0
 GOTESTSUM_VERSION=v1.13.0
 GOVULNCHECK_VERSION=v1.9.0

@@ -4,6 +4,11 @@
 // zip, so that no `zip` package is needed and `main` stays executable: FC
 // runs the go1 handler straight from the unpacked archive.
 //
+// The archive depends only on the inputs' names and bytes (and -mode): every
+// entry carries the same fixed modification time, so rebuilding an identical
+// binary gives a byte-identical zip, whose sha256 can then be compared
+// (README "Deploy").
+//
 // Usage: mkzip -o dist/function.zip -mode 0755 dist/main
 package main
 
@@ -16,7 +21,14 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 )
+
+// entryTime is the modification time recorded for every entry instead of the
+// file's own, which differs on every build. 1980-01-01 is the earliest time
+// the zip format's MS-DOS date fields can hold; UTC, so the local time zone
+// cannot leak in either.
+var entryTime = time.Date(1980, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 func main() {
 	out := flag.String("o", "", "zip file to write (required)")
@@ -102,6 +114,7 @@ func addFile(zw *zip.Writer, path, name string, mode os.FileMode) error {
 	}
 	hdr.Name = name
 	hdr.Method = zip.Deflate
+	hdr.Modified = entryTime
 	if mode == 0 {
 		mode = st.Mode().Perm()
 	}

@@ -2,11 +2,13 @@ package main
 
 import (
 	"archive/zip"
+	"bytes"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func writeInput(t *testing.T, dir, name, body string, mode os.FileMode) string {
@@ -104,5 +106,42 @@ func TestWriteZipFailuresLeaveNothing(t *testing.T) {
 				t.Errorf("a failed run left %v behind", left)
 			}
 		})
+	}
+}
+
+// TestWriteZipIsReproducible zips the same bytes twice, from files with
+// different modification times in different directories: the archives must
+// be identical, which is what lets two builds be compared by sha256.
+func TestWriteZipIsReproducible(t *testing.T) {
+	var sums [2][]byte
+	for i, mtime := range []time.Time{
+		time.Date(2031, time.March, 4, 5, 6, 7, 0, time.UTC),
+		time.Now(),
+	} {
+		dir := t.TempDir()
+		in := writeInput(t, dir, "main", "\x7fELF same body", 0o700)
+		if err := os.Chtimes(in, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, "function.zip")
+		if err := writeZip(out, []string{in}, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums[i] = b
+		zr, err := zip.OpenReader(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := zr.File[0].Modified; !got.Equal(entryTime) {
+			t.Errorf("entry time = %v, want the fixed %v, not the file's %v", got, entryTime, mtime)
+		}
+		zr.Close()
+	}
+	if !bytes.Equal(sums[0], sums[1]) {
+		t.Error("the same input zipped twice gave different archives")
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
@@ -36,6 +38,18 @@ type Call struct {
 	// MaxTimeout caps one call even when the invocation has longer: a
 	// hung connection must not eat the whole wait budget.
 	MaxTimeout time.Duration
+}
+
+// Endpoint turns an endpoint override into the SDK's scheme and domain:
+// nil means the SDK's regional endpoint (domain "") over HTTPS.
+func Endpoint(u *url.URL) (scheme, domain string) {
+	if u == nil {
+		return "HTTPS", ""
+	}
+	if strings.EqualFold(u.Scheme, "http") {
+		return "HTTP", u.Host
+	}
+	return "HTTPS", u.Host
 }
 
 // NewTransport returns a connection pool meant to be shared by every call

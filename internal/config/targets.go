@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/rs/zerolog"
+
+	"github.com/eni-detach/eni-detach/eventschema"
 )
 
 // Cross-account variables (README, "One function for an organisation").
@@ -58,7 +60,7 @@ func ParseTargetAccounts(v string) (TargetAccounts, error) {
 			return TargetAccounts{}, errors.New("an empty entry: account ids separated by commas, or * for any account")
 		case id == "*":
 			return TargetAccounts{}, errors.New("* stands alone: it allows every account")
-		case !validAccountID(id):
+		case !eventschema.ValidAccountID(id):
 			return TargetAccounts{}, fmt.Errorf("%q is not an account id (16 digits)", id)
 		}
 		t.IDs = append(t.IDs, id)
@@ -115,18 +117,6 @@ func parseExternalID(c *Config, v string) error {
 	}
 	c.TargetRoleExternalID = v
 	return nil
-}
-
-func validAccountID(s string) bool {
-	if len(s) != 16 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // crossAccountProblems are the cross-account variables that make no sense

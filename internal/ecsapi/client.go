@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
@@ -50,13 +49,8 @@ type Factory struct {
 
 // NewFactory returns a Factory.
 func NewFactory(o Options) *Factory {
-	f := &Factory{scheme: "HTTPS", transport: o.Transport, maxCall: o.MaxCallTimeout}
-	if o.Endpoint != nil {
-		f.domain = o.Endpoint.Host
-		if strings.EqualFold(o.Endpoint.Scheme, "http") {
-			f.scheme = "HTTP"
-		}
-	}
+	f := &Factory{transport: o.Transport, maxCall: o.MaxCallTimeout}
+	f.scheme, f.domain = acssdk.Endpoint(o.Endpoint)
 	if f.transport == nil {
 		f.transport = NewTransport()
 	}

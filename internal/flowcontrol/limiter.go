@@ -13,9 +13,12 @@
 //     number of calls ECS accepted from this process in the window that
 //     throttled (a multiplicative decrease whose factor is measured), and
 //     one more for every call accepted beyond it (an additive increase).
-//   - Within the budget, calls go at a steady pace (Rate, Burst) so that
-//     when the account's count runs out, only the few calls in flight are
-//     throttled.
+//   - Within the budget, concurrent calls go at a steady pace (Rate,
+//     Burst) so that when the account's count runs out, only the few calls
+//     in flight are throttled. A call with no other call of its API in
+//     flight goes at once: it is the only one the exhausted count can
+//     catch, and a caller making one call at a time is already paced by
+//     ECS's answers. (A warm invocation's single describe never waits.)
 //   - Beyond the budget, one call at a time probes whether the account has
 //     count left (other callers idle or gone): the gap between probes
 //     starts at ProbeGap and halves with every accepted one, so a process
@@ -41,6 +44,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/eni-detach/eni-detach/internal/backoff"
 )
 
 // Clock is the limiter's time source; the detach engine's clock fits.
@@ -73,19 +78,7 @@ type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
 
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (realClock) Sleep(ctx context.Context, d time.Duration) error { return backoff.Sleep(ctx, d) }
 
 // DefaultConfig is the production tuning for a window length.
 func DefaultConfig(window time.Duration, clk Clock) Config {
@@ -131,6 +124,7 @@ type Limiter struct {
 	probeGap  time.Duration
 	nextProbe time.Time
 	tat       time.Time // pacing: theoretical arrival time of the next call
+	inflight  int       // calls let through and not yet Done, whatever their window
 }
 
 // New returns a limiter for api ("DetachNetworkInterface", say).
@@ -198,6 +192,7 @@ func (t Ticket) Done(throttled bool) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.inflight = max(0, l.inflight-1)
 	now := l.cfg.Clock.Now()
 	l.roll(now)
 	if !t.win.Equal(l.win) {
@@ -261,7 +256,7 @@ func (l *Limiter) next(now time.Time) (time.Time, bool) {
 		if l.probing {
 			at = maxTime(at, now.Add(l.probeGap)) // look again once the probe may have answered
 		}
-	default:
+	case l.inflight > 0:
 		at = maxTime(at, l.tat.Add(-time.Duration(l.cfg.Burst-1)*l.interval))
 	}
 	at = maxTime(at, l.notBefore)
@@ -278,6 +273,13 @@ func (l *Limiter) grant(now time.Time) Ticket {
 		t.probe, l.probing = true, true
 		l.nextProbe = now.Add(l.probeGap)
 	}
+	if l.inflight == 0 {
+		// A lone call owes nothing to the pace: calls made one at a time
+		// must not build up a debt that later concurrent calls would wait
+		// out.
+		l.tat = now
+	}
+	l.inflight++
 	l.tat = maxTime(l.tat, now).Add(l.interval)
 	return t
 }

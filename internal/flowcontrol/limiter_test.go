@@ -58,13 +58,14 @@ func mustWait(t *testing.T, l *Limiter, until time.Time) Ticket {
 	return tk
 }
 
-// Before ECS has throttled anything, calls go at the pace: a burst, then
-// one per interval.
+// Before ECS has throttled anything, concurrent calls go at the pace: a
+// burst, then one per interval.
 func TestPaceBeforeAnyThrottle(t *testing.T) {
 	clk := &fakeClock{now: t0}
 	l := New("DetachNetworkInterface", testConfig(clk))
+	var held []Ticket // calls still in flight
 	for i := range 5 {
-		mustWait(t, l, far).Done(false)
+		held = append(held, mustWait(t, l, far))
 		if i < 3 && clk.Now() != t0 {
 			t.Fatalf("call %d of the burst waited until %v", i, clk.Now())
 		}
@@ -72,8 +73,39 @@ func TestPaceBeforeAnyThrottle(t *testing.T) {
 	if got, want := clk.Now(), t0.Add(200*time.Millisecond); !got.Equal(want) {
 		t.Fatalf("after a burst of 3 at 10/s, the 5th call went at %v, want %v", got, want)
 	}
+	for _, tk := range held {
+		tk.Done(false)
+	}
 	if l.Budget() != 0 {
 		t.Fatalf("budget %d before any throttle", l.Budget())
+	}
+}
+
+// A call with nothing else of its API in flight goes at once, however
+// many went before it; and calls made one at a time leave no debt that
+// the next concurrent burst would have to wait out.
+func TestLoneCallsAreNotPaced(t *testing.T) {
+	clk := &fakeClock{now: t0}
+	l := New("DescribeNetworkInterfaces", testConfig(clk))
+	for i := range 50 {
+		mustWait(t, l, far).Done(false)
+		if clk.Now() != t0 {
+			t.Fatalf("lone call %d waited until %v", i, clk.Now())
+		}
+	}
+	var held []Ticket
+	for i := range 3 {
+		held = append(held, mustWait(t, l, far))
+		if clk.Now() != t0 {
+			t.Fatalf("call %d of a burst after lone calls waited until %v", i, clk.Now())
+		}
+	}
+	held = append(held, mustWait(t, l, far))
+	if got, want := clk.Now(), t0.Add(100*time.Millisecond); !got.Equal(want) {
+		t.Fatalf("the 4th concurrent call went at %v, want %v (the pace)", got, want)
+	}
+	for _, tk := range held {
+		tk.Done(false)
 	}
 }
 

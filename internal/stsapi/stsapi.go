@@ -10,7 +10,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
@@ -85,13 +84,8 @@ var _ API = (*Client)(nil)
 
 // New returns a Client.
 func New(o Options) *Client {
-	c := &Client{scheme: "HTTPS", transport: o.Transport, maxCall: o.MaxCallTimeout}
-	if o.Endpoint != nil {
-		c.domain = o.Endpoint.Host
-		if strings.EqualFold(o.Endpoint.Scheme, "http") {
-			c.scheme = "HTTP"
-		}
-	}
+	c := &Client{transport: o.Transport, maxCall: o.MaxCallTimeout}
+	c.scheme, c.domain = acssdk.Endpoint(o.Endpoint)
 	if c.transport == nil {
 		c.transport = acssdk.NewTransport()
 	}

@@ -21,11 +21,10 @@ command -v go >/dev/null 2>&1 || die "the go command is not on PATH"
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
-# The shipped binary is built with the pinned toolchain whatever go is on
-# PATH: go1.26.8 has ten vulnerabilities reachable from this code that
-# go1.27.3 fixes. GOTOOLCHAIN makes the local go fetch it (golang.org/toolchain
-# through the module proxy, once) and hand over to it.
-export GOTOOLCHAIN=$GO_TOOLCHAIN
+# The shipped binary is built with the toolchain pinned in lib.sh whatever go
+# is on PATH: go1.26.8 has ten vulnerabilities reachable from this code that
+# go1.27.3 fixes. lib.sh's GOTOOLCHAIN makes the local go fetch it
+# (golang.org/toolchain through the module proxy, once) and hand over to it.
 # Everything else that could change the output is fixed here too, so that the
 # artefact depends on the commit alone: no GOFLAGS from the environment or
 # `go env -w`, the baseline amd64 instruction set, no experiments.
@@ -64,9 +63,6 @@ GOOS= GOARCH= CGO_ENABLED=0 go run -trimpath ./internal/tools/mkzip -o dist/func
 [[ -s dist/function.zip ]] || die "dist/function.zip was not written"
 
 size() { wc -c <"$1" | tr -d ' '; }
-sha256() {
-	if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1; else shasum -a 256 "$1" | cut -d' ' -f1; fi
-}
 printf 'toolchain          %s\n' "$GO_TOOLCHAIN"
 printf 'dist/main          %10s bytes  sha256 %s\n' "$(size dist/main)" "$(sha256 dist/main)"
 printf 'dist/function.zip  %10s bytes  sha256 %s\n' "$(size dist/function.zip)" "$(sha256 dist/function.zip)"

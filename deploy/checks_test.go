@@ -9,14 +9,12 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/eni-detach/eni-detach/internal/config"
 	"github.com/eni-detach/eni-detach/internal/eventpattern"
-	"github.com/rs/zerolog"
 )
 
 // The fc3 schema accepts any object as a trigger config and any string as a
@@ -82,7 +80,10 @@ func checkProps(p map[string]any) []error {
 	return errs
 }
 
-// checkEnv checks the README's Configuration variables and returns DETACH_TIMEOUT.
+// checkEnv checks s.yaml's environment and returns DETACH_TIMEOUT. The values
+// are read by config.Load, exactly as the function reads them, so a value
+// the function would refuse (or read differently) fails here too; on top
+// come what a deployment needs beyond a valid value.
 func checkEnv(env map[string]any) (time.Duration, []error) {
 	var errs []error
 	fail := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
@@ -106,86 +107,28 @@ func checkEnv(env map[string]any) (time.Duration, []error) {
 			fail("environmentVariables.%s: missing", k)
 		}
 	}
+	// config.Load takes an empty value for unset: these two must not be.
 	if s, ok := str["EVENT_SOURCE"]; ok && s == "" {
 		fail("environmentVariables.EVENT_SOURCE: empty; leave it unset to get the function ARN")
 	}
 	if str["EVENT_BUS_NAME"] == "" {
 		fail("environmentVariables.EVENT_BUS_NAME: empty: follow-up events would not be published")
 	}
-	duration := func(k string) time.Duration {
-		s, ok := str[k]
-		if !ok {
-			return 0
-		}
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 {
-			fail("environmentVariables.%s: %q is not a positive duration such as 120s", k, s)
-			return 0
-		}
-		return d
-	}
-	detach, redetach := duration("DETACH_TIMEOUT"), duration("REDETACH_AFTER")
-	if detach > 0 && redetach >= detach {
-		fail("environmentVariables.REDETACH_AFTER: %v is not shorter than DETACH_TIMEOUT %v: a stuck detach would never be re-issued", redetach, detach)
-	}
-	if s, ok := str["MAINTENANCE_LEAD"]; ok {
-		if d, err := time.ParseDuration(s); err != nil || d < 0 || d > 24*time.Hour {
-			fail("environmentVariables.MAINTENANCE_LEAD: %q is not a duration from 0 to 24h such as 10m", s)
+	c, err := config.Load(func(k string) string { return str[k] })
+	var ce *config.Error
+	if errors.As(err, &ce) {
+		for _, p := range ce.Problems {
+			fail("environmentVariables.%s: %s", p.Var, p.Problem)
 		}
 	}
-	if s, ok := str["DRY_RUN"]; ok {
-		if _, err := strconv.ParseBool(s); err != nil {
-			fail("environmentVariables.DRY_RUN: %q is not a boolean", s)
-		}
+	if c.RedetachAfter >= c.DetachTimeout {
+		fail("environmentVariables.REDETACH_AFTER: %v is not shorter than DETACH_TIMEOUT %v: a stuck detach would never be re-issued", c.RedetachAfter, c.DetachTimeout)
 	}
-	if s, ok := str["LOG_LEVEL"]; ok {
-		if _, err := zerolog.ParseLevel(s); err != nil || s == "" {
-			fail("environmentVariables.LOG_LEVEL: %q is not a zerolog level", s)
-		}
+	// The role name the shipped policies grant (deploy/README.md).
+	if c.TargetRoleARN != "" && !strings.HasSuffix(c.TargetRoleARN, ":role/"+memberRoleName) {
+		fail("environmentVariables.TARGET_ROLE_ARN: %q is not the role the shipped policies are for (role/%s)", c.TargetRoleARN, memberRoleName)
 	}
-	if s, ok := str["ENI_TAG_SELECTOR"]; ok {
-		if _, err := parseTagSelector(s); err != nil {
-			fail("environmentVariables.ENI_TAG_SELECTOR: %v", err)
-		}
-	}
-	// The cross-account variables, read as the function reads them, and
-	// the role name the shipped policies grant (deploy/README.md).
-	cross := map[string]string{}
-	for _, k := range []string{config.EnvTargetRoleARN, config.EnvTargetAccounts, config.EnvTargetRoleExternalID, config.EnvSTSEndpoint} {
-		if v, ok := str[k]; ok {
-			cross[k] = v
-		}
-	}
-	if len(cross) > 0 {
-		c, err := config.Load(func(k string) string { return cross[k] })
-		var ce *config.Error
-		if errors.As(err, &ce) {
-			for _, p := range ce.Problems {
-				fail("environmentVariables.%s: %s", p.Var, p.Problem)
-			}
-		}
-		if c.TargetRoleARN != "" && !strings.HasSuffix(c.TargetRoleARN, ":role/"+memberRoleName) {
-			fail("environmentVariables.TARGET_ROLE_ARN: %q is not the role the shipped policies are for (role/%s)", c.TargetRoleARN, memberRoleName)
-		}
-	}
-	return detach, errs
-}
-
-// parseTagSelector reads ENI_TAG_SELECTOR's key=value[,key=value] ("key" alone: any
-// value; "" selects every ENI).
-func parseTagSelector(s string) (map[string]string, error) {
-	out := map[string]string{}
-	if s == "" {
-		return out, nil
-	}
-	for _, item := range strings.Split(s, ",") {
-		k, v, _ := strings.Cut(item, "=")
-		if strings.TrimSpace(k) == "" {
-			return nil, fmt.Errorf("%q: empty tag key", s)
-		}
-		out[k] = v
-	}
-	return out, nil
+	return c.DetachTimeout, errs
 }
 
 func checkAsync(v any, timeout int) []error {
@@ -425,18 +368,19 @@ func TestBrokenSYAMLFailsChecks(t *testing.T) {
 		{"timeout missing", func(p map[string]any) { delete(p, "timeout") }, "timeout: <nil> is not an integer"},
 		{"timeout below DETACH_TIMEOUT+30", func(p map[string]any) { p["timeout"] = 149 }, "timeout: 149 s leaves less than 30s"},
 		{"DETACH_TIMEOUT raised past timeout", func(p map[string]any) { env(p)["DETACH_TIMEOUT"] = "160s" }, "after DETACH_TIMEOUT 2m40s"},
-		{"DETACH_TIMEOUT not a duration", func(p map[string]any) { env(p)["DETACH_TIMEOUT"] = "120" }, "DETACH_TIMEOUT: \"120\" is not a positive duration"},
+		{"DETACH_TIMEOUT not a duration", func(p map[string]any) { env(p)["DETACH_TIMEOUT"] = "soon" }, "DETACH_TIMEOUT: \"soon\" is not a duration"},
+		{"DETACH_TIMEOUT zero", func(p map[string]any) { env(p)["DETACH_TIMEOUT"] = "0s" }, "DETACH_TIMEOUT: 0s is out of range"},
 		{"REDETACH_AFTER not shorter", func(p map[string]any) { env(p)["REDETACH_AFTER"] = "120s" }, "REDETACH_AFTER: 2m0s is not shorter"},
 		{"env var missing", func(p map[string]any) { delete(env(p), "LOG_LEVEL") }, "environmentVariables.LOG_LEVEL: missing"},
 		{"env var misspelt", func(p map[string]any) { env(p)["DETACH_TIMOUT"] = "120s" }, "DETACH_TIMOUT: not a variable of the README"},
 		{"env value not a string", func(p map[string]any) { env(p)["DRY_RUN"] = false }, "DRY_RUN: false is not a string"},
-		{"MAINTENANCE_LEAD negative", func(p map[string]any) { env(p)["MAINTENANCE_LEAD"] = "-5m" }, "MAINTENANCE_LEAD: \"-5m\""},
-		{"MAINTENANCE_LEAD days", func(p map[string]any) { env(p)["MAINTENANCE_LEAD"] = "72h" }, "MAINTENANCE_LEAD: \"72h\""},
+		{"MAINTENANCE_LEAD negative", func(p map[string]any) { env(p)["MAINTENANCE_LEAD"] = "-5m" }, "MAINTENANCE_LEAD: -5m is out of range"},
+		{"MAINTENANCE_LEAD days", func(p map[string]any) { env(p)["MAINTENANCE_LEAD"] = "72h" }, "MAINTENANCE_LEAD: 72h is out of range"},
 		{"DRY_RUN not a boolean", func(p map[string]any) { env(p)["DRY_RUN"] = "maybe" }, "DRY_RUN: \"maybe\" is not a boolean"},
 		{"LOG_LEVEL unknown", func(p map[string]any) { env(p)["LOG_LEVEL"] = "verbose" }, "LOG_LEVEL: \"verbose\""},
 		{"EVENT_SOURCE empty", func(p map[string]any) { env(p)["EVENT_SOURCE"] = "" }, "EVENT_SOURCE: empty"},
 		{"EVENT_BUS_NAME empty", func(p map[string]any) { env(p)["EVENT_BUS_NAME"] = "" }, "EVENT_BUS_NAME: empty"},
-		{"tag selector without key", func(p map[string]any) { env(p)["ENI_TAG_SELECTOR"] = "=x" }, "empty tag key"},
+		{"tag selector without key", func(p map[string]any) { env(p)["ENI_TAG_SELECTOR"] = "=x" }, "ENI_TAG_SELECTOR: \"=x\": term \"=x\" has no key"},
 		{"target accounts without a role", func(p map[string]any) { env(p)["TARGET_ACCOUNTS"] = "2234567890123456" },
 			"TARGET_ACCOUNTS: is set but TARGET_ROLE_ARN is not"},
 		{"target role of another name", func(p map[string]any) {

@@ -189,17 +189,22 @@ type orgWorld struct {
 	req   crossaccount.Request
 }
 
-func parsePolicyFile(t *testing.T, name string, edit func(string) string) *identity.Policy {
+// readDoc reads a policy document of deploy/, changed by edit if given.
+func readDoc(t *testing.T, name string, edit func(string) string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := string(b)
 	if edit != nil {
-		doc = edit(doc)
+		return []byte(edit(string(b)))
 	}
-	p, err := identity.ParsePolicy([]byte(doc))
+	return b
+}
+
+func parsePolicyFile(t *testing.T, name string, edit func(string) string) *identity.Policy {
+	t.Helper()
+	p, err := identity.ParsePolicy(readDoc(t, name, edit))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -228,17 +233,9 @@ func newOrgWorld(t *testing.T, withExtra bool, editMemberPolicy, editTrust func(
 	if err := reg.AddRole(identity.Role{Account: reg.DefaultAccount(), Name: identity.DefaultRoleName, Trust: fcTrust, Policy: central}); err != nil {
 		t.Fatal(err)
 	}
-	trustDoc, err := os.ReadFile(memberTrustFile)
+	trust, err := identity.ParseTrustPolicy(readDoc(t, memberTrustFile, editTrust))
 	if err != nil {
-		t.Fatal(err)
-	}
-	doc := string(trustDoc)
-	if editTrust != nil {
-		doc = editTrust(doc)
-	}
-	trust, err := identity.ParseTrustPolicy([]byte(doc))
-	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", memberTrustFile, err)
 	}
 	role := identity.Role{Account: testenv.MemberAccount, Name: memberRoleName, Trust: trust,
 		Policy: parsePolicyFile(t, memberPolicyFile, editMemberPolicy)}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eni-detach/eni-detach/internal/config"
 	"github.com/eni-detach/eni-detach/internal/ecsapi"
 	"github.com/eni-detach/eni-detach/internal/publish"
 	"github.com/eni-detach/eni-detach/internal/stsapi"
@@ -189,14 +190,11 @@ func busName(t *testing.T) string {
 func selectorTag(t *testing.T) (string, string) {
 	t.Helper()
 	env := fc3Props(t, loadSYAML(t))["environmentVariables"].(map[string]any)
-	sel, err := parseTagSelector(env["ENI_TAG_SELECTOR"].(string))
-	if err != nil || len(sel) != 1 {
+	sel, err := config.ParseTagSelector(env["ENI_TAG_SELECTOR"].(string))
+	if err != nil || len(sel) != 1 || sel[0].AnyValue {
 		t.Fatalf("ENI_TAG_SELECTOR %q: want exactly one key=value for the tag-conditioned policy (%v)", env["ENI_TAG_SELECTOR"], err)
 	}
-	for k, v := range sel {
-		return k, v
-	}
-	panic("unreachable")
+	return sel[0].Key, sel[0].Value
 }
 
 func TestPoliciesGrantExactlyTheCodesActions(t *testing.T) {

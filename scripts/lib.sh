@@ -64,3 +64,24 @@ go_files() {
 
 # now_s: seconds since the epoch (for step timings).
 now_s() { date +%s; }
+
+# sha256 FILE: the SHA-256 of FILE in hex (sha256sum, or shasum where there is
+# none, as on macOS).
+sha256() {
+  if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1; else shasum -a 256 "$1" | cut -d' ' -f1; fi
+}
+
+# only_flag FLAG [ARG...]: for a script whose one option is FLAG. Succeeds
+# when FLAG is among the ARGs, fails when it is not; any other argument is a
+# usage error that ends the script (exit 2).
+only_flag() {
+  local flag=$1 arg given=1
+  shift
+  for arg in "$@"; do
+    case $arg in
+    "$flag") given=0 ;;
+    *) echo "unknown argument: $arg (try: $flag)" >&2; exit 2 ;;
+    esac
+  done
+  return $given
+}

@@ -27,12 +27,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
 clean_cache=0
-for arg in "$@"; do
-  case $arg in
-  --clean-cache) clean_cache=1 ;;
-  *) echo "unknown argument: $arg (try: --clean-cache)" >&2; exit 2 ;;
-  esac
-done
+if only_flag --clean-cache "$@"; then clean_cache=1; fi
 
 git rev-parse --is-inside-work-tree >/dev/null 2>&1 || {
   echo "reproducible.sh: $REPO_ROOT is not a git checkout; nothing to compare builds of" >&2
@@ -87,10 +82,6 @@ if [ $clean_cache -eq 1 ]; then
   b_env+=(GOCACHE="$scratch/gocache")
 fi
 build "$b" B "${b_env[@]}"
-
-sha256() {
-  if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1; else shasum -a 256 "$1" | cut -d' ' -f1; fi
-}
 
 echo "commit $commit, $GO_TOOLCHAIN; B: own directory and module cache$([ $clean_cache -eq 1 ] && echo ", empty build cache")"
 differ=()

@@ -23,12 +23,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
 build=1
-for arg in "$@"; do
-  case $arg in
-  --no-build) build=0 ;;
-  *) echo "unknown argument: $arg (try: --no-build)" >&2; exit 2 ;;
-  esac
-done
+if only_flag --no-build "$@"; then build=0; fi
 
 allowlist=${VULNCHECK_ALLOWLIST:-$REPO_ROOT/scripts/vulncheck-allow.txt}
 
@@ -61,26 +56,31 @@ if [ ! -f "$db/index/db.json" ]; then
 fi
 echo "database: golang.org/x/vulndb@$vulndb_version ($(find "$db/ID" -name '*.json' | wc -l) advisories), govulncheck@$GOVULNCHECK_VERSION, $(go env GOVERSION)"
 
-# Text mode exits 3 when it finds a vulnerability, 0 when it does not,
-# anything else on error.
+# scan OUT ARG...: govulncheck ARG... against the local database, its report
+# in OUT and its exit status in scan_rc. Text mode exits 3 when it finds a
+# vulnerability, 0 when it does not, anything else on error: an error ends
+# the run.
+scan() {
+  local out=$1
+  shift
+  scan_rc=0
+  "$govulncheck" -db "file://$db" "$@" >"$out" 2>&1 || scan_rc=$?
+  if [ $scan_rc -ne 0 ] && [ $scan_rc -ne 3 ]; then
+    cat "$out"
+    echo "error: govulncheck $* failed (exit $scan_rc)" >&2
+    exit 1
+  fi
+}
 
 # 1. The shipped binary: no allow-list.
 if [ $build -eq 1 ]; then
   bash build.sh >/dev/null
 fi
 [ -f dist/main ] || { echo "error: no dist/main; run bash build.sh first" >&2; exit 1; }
-echo "binary: dist/main, built by $(go version dist/main | sed 's/^dist\/main: //'), sha256 $(sha256sum dist/main | cut -d' ' -f1)"
+echo "binary: dist/main, built by $(go version dist/main | sed 's/^dist\/main: //'), sha256 $(sha256 dist/main)"
 out=$scratch/binary.txt
-set +e
-"$govulncheck" -db "file://$db" -mode binary dist/main >"$out" 2>&1
-rc=$?
-set -e
-if [ $rc -ne 0 ] && [ $rc -ne 3 ]; then
-  cat "$out"
-  echo "error: govulncheck -mode binary failed (exit $rc)" >&2
-  exit 1
-fi
-if [ $rc -eq 3 ] || ! grep -qx 'No vulnerabilities found.' "$out"; then
+scan "$out" -mode binary dist/main
+if [ $scan_rc -eq 3 ] || ! grep -qx 'No vulnerabilities found.' "$out"; then
   cat "$out"
   echo
   echo "FAIL: govulncheck -mode binary dist/main found vulnerabilities in the shipped binary (no allow-list applies)." >&2
@@ -91,15 +91,7 @@ echo "govulncheck -mode binary dist/main: $(cat "$out")"
 
 # 2. The source: reachable vulnerabilities, with the allow-list.
 out=$scratch/source.txt
-set +e
-"$govulncheck" -db "file://$db" ./... >"$out" 2>&1
-rc=$?
-set -e
-if [ $rc -ne 0 ] && [ $rc -ne 3 ]; then
-  cat "$out"
-  echo "error: govulncheck failed (exit $rc)" >&2
-  exit 1
-fi
+scan "$out" ./...
 
 found=$(grep -oE '^Vulnerability #[0-9]+: GO-[0-9]+-[0-9]+' "$out" | sed 's/.*: //' | sort -u || true)
 allowed_ids=$(sed -e 's/#.*//' "$allowlist" 2>/dev/null | awk 'NF {print $1}' | sort -u || true)

@@ -10,13 +10,14 @@ import (
 
 	"github.com/eni-detach/eni-detach/internal/creds"
 	"github.com/eni-detach/eni-detach/internal/emulator/identity"
+	"github.com/eni-detach/eni-detach/internal/testenv/fakeclock"
 )
 
 // A quota is the account's, not the caller's: two keys of one account,
 // a long-term key and an STS token, draw on one count. Throttled calls
 // carry ECS's code, message and a RequestId, and are counted apart.
 func TestQuotaSharedByEveryClientOfAnAccount(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	clock.Set(time.Now().Truncate(time.Minute))
 	s := faultFixture(t, WithClock(clock.Now))
 	s.SetQuota(actDescribe, 3, time.Minute)
@@ -56,7 +57,7 @@ func TestQuotaSharedByEveryClientOfAnAccount(t *testing.T) {
 // Windows are fixed and aligned on the clock: a throttled call does not
 // push the window on, and the next window starts from zero.
 func TestQuotaFixedWindows(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	start := time.Now().Truncate(10 * time.Second)
 	clock.Set(start.Add(9 * time.Second))
 	s := faultFixture(t, WithClock(clock.Now))
@@ -87,7 +88,7 @@ func TestQuotaFixedWindows(t *testing.T) {
 // Each region has its own count; a quota for one account and region
 // overrides the general one there only.
 func TestQuotaScopes(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	clock.Set(time.Now().Truncate(time.Minute))
 	s := faultFixture(t, WithClock(clock.Now))
 	s.AddRegion("cn-beijing")
@@ -122,7 +123,7 @@ func TestQuotaScopes(t *testing.T) {
 
 // Concurrent clients never get more than the limit through in a window.
 func TestQuotaUnderConcurrency(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	clock.Set(time.Now().Truncate(time.Minute))
 	s := faultFixture(t, WithClock(clock.Now))
 	const limit, callers = 7, 20
@@ -157,7 +158,7 @@ func TestQuotaUnderConcurrency(t *testing.T) {
 // Two accounts have a count each: one account's spent quota does not
 // throttle another's calls.
 func TestQuotaPerAccount(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	clock.Set(time.Now().Truncate(time.Minute))
 	s := faultFixture(t, WithClock(clock.Now))
 	member := creds.Credentials{AccessKeyID: "LTAImember0000000001", AccessKeySecret: "member-secret-1"}

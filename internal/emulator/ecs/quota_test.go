@@ -17,9 +17,7 @@ import (
 // a long-term key and an STS token, draw on one count. Throttled calls
 // carry ECS's code, message and a RequestId, and are counted apart.
 func TestQuotaSharedByEveryClientOfAnAccount(t *testing.T) {
-	clock := fakeclock.New()
-	clock.Set(time.Now().Truncate(time.Minute))
-	s := faultFixture(t, WithClock(clock.Now))
+	s, clock := quotaFixture(t)
 	s.SetQuota(actDescribe, 3, time.Minute)
 	clients := []*sdkecs.Client{newClient(t, s.Addr(), stsCreds), newClient(t, s.Addr(), sts2), newClient(t, s.Addr(), akCreds)}
 	for i, c := range clients {
@@ -52,6 +50,14 @@ func TestQuotaSharedByEveryClientOfAnAccount(t *testing.T) {
 	if quota != 3 {
 		t.Fatalf("%d calls logged as over quota, want 3", quota)
 	}
+}
+
+// quotaFixture is faultFixture on a fake clock at the start of a minute.
+func quotaFixture(t *testing.T) (*Server, *fakeclock.Clock) {
+	t.Helper()
+	clock := fakeclock.New()
+	clock.Set(time.Now().Truncate(time.Minute))
+	return faultFixture(t, WithClock(clock.Now)), clock
 }
 
 // Windows are fixed and aligned on the clock: a throttled call does not
@@ -88,9 +94,7 @@ func TestQuotaFixedWindows(t *testing.T) {
 // Each region has its own count; a quota for one account and region
 // overrides the general one there only.
 func TestQuotaScopes(t *testing.T) {
-	clock := fakeclock.New()
-	clock.Set(time.Now().Truncate(time.Minute))
-	s := faultFixture(t, WithClock(clock.Now))
+	s, _ := quotaFixture(t)
 	s.AddRegion("cn-beijing")
 	s.SetQuota(actDescribe, 1, time.Minute)
 	if err := s.PutQuota(Quota{Action: actDescribe, Account: identity.DefaultAccount, Region: "cn-beijing", Limit: 2, Window: time.Minute}); err != nil {
@@ -123,9 +127,7 @@ func TestQuotaScopes(t *testing.T) {
 
 // Concurrent clients never get more than the limit through in a window.
 func TestQuotaUnderConcurrency(t *testing.T) {
-	clock := fakeclock.New()
-	clock.Set(time.Now().Truncate(time.Minute))
-	s := faultFixture(t, WithClock(clock.Now))
+	s, _ := quotaFixture(t)
 	const limit, callers = 7, 20
 	s.SetQuota(actDescribe, limit, time.Minute)
 	var (
@@ -158,9 +160,7 @@ func TestQuotaUnderConcurrency(t *testing.T) {
 // Two accounts have a count each: one account's spent quota does not
 // throttle another's calls.
 func TestQuotaPerAccount(t *testing.T) {
-	clock := fakeclock.New()
-	clock.Set(time.Now().Truncate(time.Minute))
-	s := faultFixture(t, WithClock(clock.Now))
+	s, _ := quotaFixture(t)
 	member := creds.Credentials{AccessKeyID: "LTAImember0000000001", AccessKeySecret: "member-secret-1"}
 	if err := s.Identity().AddKey(identity.Key{Credentials: member, Principal: identity.Principal{Account: MemberAccount}}); err != nil {
 		t.Fatal(err)

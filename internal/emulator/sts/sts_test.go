@@ -284,13 +284,12 @@ func TestAssumeRoleRefusals(t *testing.T) {
 		{name: "root account caller", caller: rootKey, wantCode: "NoPermission", wantStatus: 403, wantMsg: "root accounts"},
 		{name: "no such role", edit: func(r *sdksts.AssumeRoleRequest) { r.RoleArn = identity.RoleARN(member, "nobody") },
 			wantCode: "EntityNotExist.Role", wantStatus: 404},
-		{name: "caller not allowed sts:AssumeRole", caller: noPerm, setup: func(t *testing.T, w *world) {
-			// Trusted, so only the caller's own permission is missing.
-			trustAccount(t, w)
-		}, wantCode: "NoPermission", wantStatus: 403, wantMsg: "authorized by RAM"},
+		// Trusted, so only the caller's own permission is missing.
+		{name: "caller not allowed sts:AssumeRole", caller: noPerm, setup: withTrust(trustCentralAccount),
+			wantCode: "NoPermission", wantStatus: 403, wantMsg: "authorized by RAM"},
 		{name: "trust names another role", caller: userKey, wantCode: "NoPermission", wantStatus: 403, wantMsg: "not trusted"},
-		{name: "external id required, none sent", setup: requireExternalID, wantCode: "NoPermission", wantStatus: 403, wantMsg: "not trusted"},
-		{name: "external id required, wrong one sent", setup: requireExternalID,
+		{name: "external id required, none sent", setup: withTrust(trustWithExternalID), wantCode: "NoPermission", wantStatus: 403, wantMsg: "not trusted"},
+		{name: "external id required, wrong one sent", setup: withTrust(trustWithExternalID),
 			edit: func(r *sdksts.AssumeRoleRequest) { r.ExternalId = "wrong-ext" }, wantCode: "NoPermission", wantStatus: 403, wantMsg: "not trusted"},
 		{name: "wrong secret", caller: creds.Credentials{AccessKeyID: fcCreds.AccessKeyID, AccessKeySecret: "wrong", SecurityToken: fcCreds.SecurityToken},
 			wantCode: "SignatureDoesNotMatch", wantStatus: 400},
@@ -322,33 +321,28 @@ func TestAssumeRoleRefusals(t *testing.T) {
 	}
 }
 
-// trustAccount makes the member's role trust every identity of the central
-// account, and allows it nothing.
-func trustAccount(t *testing.T, w *world) {
-	t.Helper()
-	setTrust(t, w, `{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":"acs:ram::`+central+`:root"}}]}`)
-}
+// Trust policies for the member's role: every identity of the central
+// account; the central function's role with ExternalId org-ext-1 only.
+const (
+	trustCentralAccount = `{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":"acs:ram::` + central + `:root"}}]}`
+	trustWithExternalID = `{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",
+		"Principal":{"RAM":"acs:ram::` + central + `:role/eni-detach"},"Condition":{"StringEquals":{"sts:ExternalId":"org-ext-1"}}}]}`
+)
 
-// requireExternalID makes the member's role trust the central function's
-// role with ExternalId org-ext-1 only, and allows it nothing.
-func requireExternalID(t *testing.T, w *world) {
-	t.Helper()
-	setTrust(t, w, `{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",
-		"Principal":{"RAM":"acs:ram::`+central+`:role/eni-detach"},"Condition":{"StringEquals":{"sts:ExternalId":"org-ext-1"}}}]}`)
-}
-
-// setTrust replaces the member's role with one of trust policy doc and no
-// permissions.
-func setTrust(t *testing.T, w *world, doc string) {
-	t.Helper()
-	trust, err := identity.ParseTrustPolicy([]byte(doc))
-	must(t, err)
-	must(t, w.reg.AddRole(identity.Role{Account: member, Name: "eni-detach", Trust: trust}))
+// withTrust is a setup that replaces the member's role with one of trust
+// policy doc and no permissions.
+func withTrust(doc string) func(*testing.T, *world) {
+	return func(t *testing.T, w *world) {
+		t.Helper()
+		trust, err := identity.ParseTrustPolicy([]byte(doc))
+		must(t, err)
+		must(t, w.reg.AddRole(identity.Role{Account: member, Name: "eni-detach", Trust: trust}))
+	}
 }
 
 func TestExternalIDAndLongerSessions(t *testing.T) {
 	w := newWorld(t)
-	requireExternalID(t, w)
+	withTrust(trustWithExternalID)(t, w)
 	role, _ := w.reg.Role(memberRole)
 	role.MaxSessionDuration = 2 * time.Hour
 	must(t, w.reg.AddRole(role))

@@ -69,13 +69,12 @@ func TestServeThenClose(t *testing.T) {
 	}
 
 	// Close releases a held request and stops serving.
-	done := make(chan error, 1)
+	done := make(chan struct{})
 	go func() {
-		resp, err := http.Get(l.URL() + "/hold")
-		if err == nil {
+		defer close(done)
+		if resp, err := http.Get(l.URL() + "/hold"); err == nil {
 			resp.Body.Close()
 		}
-		done <- err
 	}()
 	<-held
 	if err := l.Close(); err != nil {
@@ -86,7 +85,8 @@ func TestServeThenClose(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close left a held request hanging")
 	}
-	if _, err := http.Get(l.URL() + "/"); err == nil {
+	if resp, err := http.Get(l.URL() + "/"); err == nil {
+		resp.Body.Close()
 		t.Fatal("still serving after Close")
 	}
 }

@@ -1,55 +1,11 @@
 package testenv
 
-import (
-	"context"
-	"sync"
-	"time"
-)
+import "github.com/eni-detach/eni-detach/internal/testenv/fakeclock"
 
-// Clock is a fake detach.Clock: Now stands still until Sleep or Advance
-// moves it, and Sleep returns at once. A detach run's waits (polls,
-// re-issues, backoff, the wait budget) then cost no wall time; the ECS
-// emulator, given the same clock (ecsemu.WithClock(c.Now)), ages its
-// detaches and quota windows in step. Concurrent sleepers each move it, so
-// tests that time several detach calls at once should not rely on it.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// Clock is the tests' fake clock (package fakeclock): give an engine and
+// the ECS emulator the same one (ecsemu.WithClock(c.Now)) and a detach run's
+// waits cost no wall time.
+type Clock = fakeclock.Clock
 
-// NewClock starts at the real time, so that deadlines of real contexts
-// mean the same on both clocks.
-func NewClock() *Clock { return &Clock{now: time.Now()} }
-
-// Now is the fake time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// Sleep moves the clock forward by d, or to ctx's deadline if that comes
-// first (then it reports context.DeadlineExceeded, as a real sleep cut
-// short by the deadline would).
-func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil || d <= 0 {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if dl, ok := ctx.Deadline(); ok && !c.now.Add(d).Before(dl) {
-		if dl.After(c.now) {
-			c.now = dl
-		}
-		return context.DeadlineExceeded
-	}
-	c.now = c.now.Add(d)
-	return nil
-}
+// NewClock starts a Clock at the real time.
+func NewClock() *Clock { return fakeclock.New() }

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eni-detach/eni-detach/internal/config"
 	"github.com/eni-detach/eni-detach/internal/creds"
 	ebemu "github.com/eni-detach/eni-detach/internal/emulator/eventbridge"
 	"github.com/eni-detach/eni-detach/internal/publish"
@@ -21,6 +20,8 @@ type EventBridge struct {
 	// publish.Config.Endpoint take.
 	URL string
 	Bus string
+
+	endpoint *url.URL
 }
 
 // StartEventBridge starts an EventBridge emulator, creates Bus, registers
@@ -33,12 +34,12 @@ func StartEventBridge(t testing.TB, registered ...creds.Credentials) *EventBridg
 	if err := srv.Start(""); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = srv.Close() })
+	u := serving(t, srv)
 	srv.AddBus(Bus)
 	for _, c := range registered {
 		srv.AddCredentials(c)
 	}
-	return &EventBridge{Srv: srv, URL: srv.URL(), Bus: Bus}
+	return &EventBridge{Srv: srv, URL: srv.URL(), Bus: Bus, endpoint: u}
 }
 
 // PublishConfig points the production publisher at the emulator, with
@@ -54,13 +55,11 @@ func (e *EventBridge) PublishConfig() publish.Config {
 	}
 }
 
-// Endpoint is URL parsed, the form publish.Config.Endpoint takes.
+// Endpoint is URL parsed, the form publish.Config.Endpoint takes; a copy,
+// which the caller may change.
 func (e *EventBridge) Endpoint() *url.URL {
-	u, err := config.ParseEndpoint(e.URL)
-	if err != nil {
-		panic("testenv: the emulator's own URL does not parse: " + err.Error())
-	}
-	return u
+	u := *e.endpoint
+	return &u
 }
 
 // Publisher is publish.New(e.PublishConfig()).

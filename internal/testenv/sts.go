@@ -5,13 +5,15 @@ import (
 	"testing"
 
 	"github.com/eni-detach/eni-detach/internal/ecsapi"
+	ecsemu "github.com/eni-detach/eni-detach/internal/emulator/ecs"
 	"github.com/eni-detach/eni-detach/internal/emulator/identity"
 	stsemu "github.com/eni-detach/eni-detach/internal/emulator/sts"
 	"github.com/eni-detach/eni-detach/internal/stsapi"
 )
 
-// MemberAccount is the second account of cross-account tests.
-const MemberAccount = "2234567890123456"
+// MemberAccount is the second account of cross-account tests, the one
+// (*ecsemu.Server).SeedMember seeds.
+const MemberAccount = ecsemu.MemberAccount
 
 // MemberRoleName is the role the function assumes in member accounts.
 const MemberRoleName = "eni-detach"
@@ -32,11 +34,7 @@ func StartSTS(t testing.TB, e *ECS, opts ...stsemu.Option) *STS {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = srv.Close() })
-	u, err := url.Parse(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := serving(t, srv)
 	return &STS{Srv: srv, URL: u, Client: stsapi.New(stsapi.Options{Endpoint: u})}
 }
 

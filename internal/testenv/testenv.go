@@ -50,12 +50,22 @@ func StartECS(t testing.TB, opts ...ecsemu.Option) *ECS {
 	if err != nil {
 		t.Fatal(err)
 	}
+	u := serving(t, srv)
+	return &ECS{Srv: srv, URL: u, Factory: ecsapi.NewFactory(ecsapi.Options{Endpoint: u}), Creds: NewCreds(srv)}
+}
+
+// serving closes a started emulator at cleanup and returns its URL.
+func serving(t testing.TB, srv interface {
+	URL() string
+	Close() error
+}) *url.URL {
+	t.Helper()
 	t.Cleanup(func() { _ = srv.Close() })
 	u, err := url.Parse(srv.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &ECS{Srv: srv, URL: u, Factory: ecsapi.NewFactory(ecsapi.Options{Endpoint: u}), Creds: NewCreds(srv)}
+	return u
 }
 
 // API returns a client signing with the default test credentials.

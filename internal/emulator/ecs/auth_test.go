@@ -14,6 +14,8 @@ import (
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 
 	"github.com/eni-detach/eni-detach/internal/creds"
+	"github.com/eni-detach/eni-detach/internal/emulator/rpc"
+	"github.com/eni-detach/eni-detach/internal/testenv/fakeclock"
 )
 
 func TestAuthentication(t *testing.T) {
@@ -162,13 +164,13 @@ func TestTimestampSkew(t *testing.T) {
 	}
 }
 
-func decodeErrorBody(t *testing.T, resp *http.Response) errorBody {
+func decodeErrorBody(t *testing.T, resp *http.Response) rpc.ErrorBody {
 	t.Helper()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b errorBody
+	var b rpc.ErrorBody
 	if err := json.Unmarshal(raw, &b); err != nil {
 		t.Fatalf("body %q: %v", raw, err)
 	}
@@ -307,7 +309,7 @@ func TestServerErrorIsSDKType(t *testing.T) {
 // Credential expiry follows the model clock, so a test can let a token run
 // out between two calls of one invocation without sleeping.
 func TestCredentialExpiryOnServerClock(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	s := startServer(t, WithClock(clock.Now))
 	short := creds.Credentials{AccessKeyID: "STS.short", AccessKeySecret: "s", SecurityToken: "short-token"}
 	s.AddCredentialsUntil(short, clock.Now().Add(time.Minute))

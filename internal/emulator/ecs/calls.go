@@ -1,53 +1,29 @@
 package ecs
 
-import (
-	"maps"
-	"time"
-)
+import "github.com/eni-detach/eni-detach/internal/emulator/rpc"
 
 // Call is one request as the emulator saw it, failed authentication
-// included.
+// included. Its Fault is one of the Fault* constants, FaultQuota included.
 type Call struct {
-	Time          time.Time         // server clock, on arrival
-	Action        string            // "" when the request had none
-	Params        map[string]string // every query and form parameter, Signature included
-	AccessKeyID   string
-	SecurityToken string
+	rpc.Call
 	// Account is the caller's account, resolved from its key when it
 	// authenticated; "" when authentication failed.
-	Account    string
-	Code       string // error code; "" on success or when no answer was sent
-	HTTPStatus int    // 0 when no answer was sent (hang, reset)
-	RequestID  string // also sent for errors
-	Fault      string // Fault* constant when an injected fault or quota decided the outcome
+	Account string
 }
 
-func (s *Server) record(c Call) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = append(s.calls, c)
+// Copy returns c with maps of its own (rpc.Log).
+func (c Call) Copy() Call {
+	c.Call = c.Call.Copy()
+	return c
 }
 
 // Calls returns copies of every logged call, oldest first.
-func (s *Server) Calls() []Call { return s.CallsFor("") }
+func (s *Server) Calls() []Call { return s.calls.Calls(nil) }
 
 // CallsFor returns copies of the logged calls of one action ("" for all).
 func (s *Server) CallsFor(action string) []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Call
-	for _, c := range s.calls {
-		if action == "" || c.Action == action {
-			c.Params = maps.Clone(c.Params)
-			out = append(out, c)
-		}
-	}
-	return out
+	return s.calls.Calls(func(c Call) bool { return action == "" || c.Action == action })
 }
 
 // ResetCalls empties the call log.
-func (s *Server) ResetCalls() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = nil
-}
+func (s *Server) ResetCalls() { s.calls.Reset() }

@@ -7,10 +7,12 @@ import (
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	sdkecs "github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
+
+	"github.com/eni-detach/eni-detach/internal/testenv/fakeclock"
 )
 
 func TestCallLog(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	s := startServer(t, WithClock(clock.Now))
 	mustAddInstance(t, s, Instance{ID: "i-log"})
 	mustAddENI(t, s, ENI{ID: "eni-log", InstanceID: "i-log"})

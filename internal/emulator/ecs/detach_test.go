@@ -5,6 +5,8 @@ import (
 	"time"
 
 	sdkecs "github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
+
+	"github.com/eni-detach/eni-detach/internal/testenv/fakeclock"
 )
 
 func describeOne(t *testing.T, c *sdkecs.Client, id string) sdkecs.NetworkInterfaceSet {
@@ -22,7 +24,7 @@ func describeOne(t *testing.T, c *sdkecs.Client, id string) sdkecs.NetworkInterf
 }
 
 func TestDetachStateMachine(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	s := startServer(t, WithClock(clock.Now), WithDetachDelay(10*time.Second))
 	mustAddInstance(t, s, Instance{ID: "i-sm"})
 	mustAddENI(t, s, ENI{ID: "eni-default", InstanceID: "i-sm"})
@@ -68,7 +70,7 @@ func TestDetachStateMachine(t *testing.T) {
 }
 
 func TestReissueOnDetachingDoesNotPostpone(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	s := startServer(t, WithClock(clock.Now), WithDetachDelay(10*time.Second))
 	mustAddInstance(t, s, Instance{ID: "i-re"})
 	mustAddENI(t, s, ENI{ID: "eni-re", InstanceID: "i-re"})
@@ -87,7 +89,7 @@ func TestReissueOnDetachingDoesNotPostpone(t *testing.T) {
 }
 
 func TestStuckDetach(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	s := startServer(t, WithClock(clock.Now), WithDetachDelay(5*time.Second))
 	mustAddInstance(t, s, Instance{ID: "i-stuck"})
 	mustAddENI(t, s, ENI{ID: "eni-stuck", InstanceID: "i-stuck", StuckReissues: 2})
@@ -125,7 +127,7 @@ func TestStuckDetach(t *testing.T) {
 }
 
 func TestENIAddedDetachingIsStuckFromTheStart(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	s := startServer(t, WithClock(clock.Now), WithDetachDelay(time.Second))
 	mustAddInstance(t, s, Instance{ID: "i-pre"})
 	mustAddENI(t, s, ENI{ID: "eni-pre", InstanceID: "i-pre", Status: ENIDetaching, StuckReissues: 1})
@@ -144,7 +146,7 @@ func TestENIAddedDetachingIsStuckFromTheStart(t *testing.T) {
 }
 
 func TestScheduledTransitions(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	s := startServer(t, WithClock(clock.Now), WithDetachDelay(time.Second))
 	mustAddInstance(t, s, Instance{ID: "i-sched"})
 	mustAddENI(t, s, ENI{ID: "eni-att", InstanceID: "i-sched", Status: ENIAttaching})
@@ -270,7 +272,7 @@ func TestDetachErrorCodes(t *testing.T) {
 }
 
 func TestTrunkDetachAfterMembers(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	s := startServer(t, WithClock(clock.Now), WithDetachDelay(time.Second))
 	mustAddInstance(t, s, Instance{ID: "i-t"})
 	mustAddENI(t, s, ENI{ID: "eni-trunk", Type: ENITrunk, InstanceID: "i-t"})

@@ -9,9 +9,6 @@ import (
 // apiError is an ECS error answer: HTTP status plus Alibaba's Code/Message.
 type apiError = rpc.Error
 
-// errorBody is the JSON shape the SDK's NewServerError reads.
-type errorBody = rpc.ErrorBody
-
 var (
 	newErr          = rpc.Errorf
 	errMissing      = rpc.ErrMissing
@@ -25,8 +22,4 @@ func errENINotFound(id string) *apiError {
 
 func errInstanceNotFound(id string) *apiError {
 	return newErr(http.StatusNotFound, "InvalidEcsId.NotFound", "The specified instance ID %q does not exist.", id)
-}
-
-func newErrorBody(e *apiError, requestID, host string) errorBody {
-	return rpc.NewErrorBody(e, requestID, host, "Ecs")
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
+
+	"github.com/eni-detach/eni-detach/internal/testenv/fakeclock"
 )
 
 func faultFixture(t *testing.T, opts ...Option) *Server {
@@ -184,7 +186,7 @@ func TestReset(t *testing.T) {
 }
 
 func TestQuotaWindows(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	// 50 s into a minute: a sliding window would still refuse at +15 s.
 	clock.Set(time.Now().Truncate(time.Minute).Add(50 * time.Second))
 	s := faultFixture(t, WithClock(clock.Now))

@@ -30,32 +30,6 @@ var (
 	sts2     = creds.Credentials{AccessKeyID: "STS.emutest0000000002", AccessKeySecret: "sts-secret-2", SecurityToken: "sts-token-2"}
 )
 
-// fakeClock drives the model; request Timestamps stay on real time.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Now()} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // startServer starts an emulator with the standard test credentials.
 func startServer(t *testing.T, opts ...Option) *Server {
 	t.Helper()

@@ -1,8 +1,10 @@
 package ecs
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -34,6 +36,14 @@ type Quota struct {
 }
 
 type quotaScope struct{ account, region, action string }
+
+func (q Quota) scope() quotaScope       { return quotaScope{q.Account, q.Region, q.Action} }
+func (w QuotaWindow) scope() quotaScope { return quotaScope{w.Account, w.Region, w.Action} }
+
+// compare orders scopes by action, then account, then region.
+func (k quotaScope) compare(o quotaScope) int {
+	return cmp.Or(cmp.Compare(k.action, o.action), cmp.Compare(k.account, o.account), cmp.Compare(k.region, o.region))
+}
 
 // QuotaWindow is what one account did with one API in one region during
 // one window.
@@ -70,7 +80,7 @@ func (s *Server) PutQuota(q Quota) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := quotaScope{q.Account, q.Region, q.Action}
+	k := q.scope()
 	if q.Limit <= 0 {
 		delete(s.quotas, k)
 		return nil
@@ -83,20 +93,8 @@ func (s *Server) PutQuota(q Quota) error {
 func (s *Server) Quotas() []Quota {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Quota, 0, len(s.quotas))
-	for _, q := range s.quotas {
-		out = append(out, q)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Action != b.Action {
-			return a.Action < b.Action
-		}
-		if a.Account != b.Account {
-			return a.Account < b.Account
-		}
-		return a.Region < b.Region
-	})
+	out := slices.Collect(maps.Values(s.quotas))
+	slices.SortFunc(out, func(a, b Quota) int { return a.scope().compare(b.scope()) })
 	return out
 }
 
@@ -109,18 +107,8 @@ func (s *Server) QuotaStats() []QuotaWindow {
 	for _, w := range s.quotaWindows {
 		out = append(out, *w)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		switch {
-		case !a.Start.Equal(b.Start):
-			return a.Start.Before(b.Start)
-		case a.Action != b.Action:
-			return a.Action < b.Action
-		case a.Account != b.Account:
-			return a.Account < b.Account
-		default:
-			return a.Region < b.Region
-		}
+	slices.SortFunc(out, func(a, b QuotaWindow) int {
+		return cmp.Or(a.Start.Compare(b.Start), a.scope().compare(b.scope()))
 	})
 	return out
 }

@@ -10,15 +10,14 @@ import (
 
 	"github.com/eni-detach/eni-detach/internal/creds"
 	"github.com/eni-detach/eni-detach/internal/emulator/identity"
+	"github.com/eni-detach/eni-detach/internal/testenv/fakeclock"
 )
 
 // A quota is the account's, not the caller's: two keys of one account,
 // a long-term key and an STS token, draw on one count. Throttled calls
 // carry ECS's code, message and a RequestId, and are counted apart.
 func TestQuotaSharedByEveryClientOfAnAccount(t *testing.T) {
-	clock := newFakeClock()
-	clock.Set(time.Now().Truncate(time.Minute))
-	s := faultFixture(t, WithClock(clock.Now))
+	s, clock := quotaFixture(t)
 	s.SetQuota(actDescribe, 3, time.Minute)
 	clients := []*sdkecs.Client{newClient(t, s.Addr(), stsCreds), newClient(t, s.Addr(), sts2), newClient(t, s.Addr(), akCreds)}
 	for i, c := range clients {
@@ -53,10 +52,18 @@ func TestQuotaSharedByEveryClientOfAnAccount(t *testing.T) {
 	}
 }
 
+// quotaFixture is faultFixture on a fake clock at the start of a minute.
+func quotaFixture(t *testing.T) (*Server, *fakeclock.Clock) {
+	t.Helper()
+	clock := fakeclock.New()
+	clock.Set(time.Now().Truncate(time.Minute))
+	return faultFixture(t, WithClock(clock.Now)), clock
+}
+
 // Windows are fixed and aligned on the clock: a throttled call does not
 // push the window on, and the next window starts from zero.
 func TestQuotaFixedWindows(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	start := time.Now().Truncate(10 * time.Second)
 	clock.Set(start.Add(9 * time.Second))
 	s := faultFixture(t, WithClock(clock.Now))
@@ -87,9 +94,7 @@ func TestQuotaFixedWindows(t *testing.T) {
 // Each region has its own count; a quota for one account and region
 // overrides the general one there only.
 func TestQuotaScopes(t *testing.T) {
-	clock := newFakeClock()
-	clock.Set(time.Now().Truncate(time.Minute))
-	s := faultFixture(t, WithClock(clock.Now))
+	s, _ := quotaFixture(t)
 	s.AddRegion("cn-beijing")
 	s.SetQuota(actDescribe, 1, time.Minute)
 	if err := s.PutQuota(Quota{Action: actDescribe, Account: identity.DefaultAccount, Region: "cn-beijing", Limit: 2, Window: time.Minute}); err != nil {
@@ -122,9 +127,7 @@ func TestQuotaScopes(t *testing.T) {
 
 // Concurrent clients never get more than the limit through in a window.
 func TestQuotaUnderConcurrency(t *testing.T) {
-	clock := newFakeClock()
-	clock.Set(time.Now().Truncate(time.Minute))
-	s := faultFixture(t, WithClock(clock.Now))
+	s, _ := quotaFixture(t)
 	const limit, callers = 7, 20
 	s.SetQuota(actDescribe, limit, time.Minute)
 	var (
@@ -157,9 +160,7 @@ func TestQuotaUnderConcurrency(t *testing.T) {
 // Two accounts have a count each: one account's spent quota does not
 // throttle another's calls.
 func TestQuotaPerAccount(t *testing.T) {
-	clock := newFakeClock()
-	clock.Set(time.Now().Truncate(time.Minute))
-	s := faultFixture(t, WithClock(clock.Now))
+	s, _ := quotaFixture(t)
 	member := creds.Credentials{AccessKeyID: "LTAImember0000000001", AccessKeySecret: "member-secret-1"}
 	if err := s.Identity().AddKey(identity.Key{Credentials: member, Principal: identity.Principal{Account: MemberAccount}}); err != nil {
 		t.Fatal(err)

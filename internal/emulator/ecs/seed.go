@@ -57,10 +57,7 @@ func (s *Server) SeedDemo() DemoIDs {
 		},
 	}
 	s.AddCredentials(ids.Credentials)
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.seedInstanceLocked(s.ids.DefaultAccount(), ids.InstanceID, ids.PrimaryENI, ids.SecondaryENIs, map[string]string{DemoTagKey: DemoTagValue})
+	s.seedInstance(s.ids.DefaultAccount(), ids.InstanceID, ids.PrimaryENI, ids.SecondaryENIs, map[string]string{DemoTagKey: DemoTagValue})
 	return ids
 }
 
@@ -80,9 +77,7 @@ const (
 // (InUse, tagged team=sre). Only that account's credentials see them.
 // Calling it again resets them.
 func (s *Server) SeedMember() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.seedInstanceLocked(MemberAccount, MemberInstanceID, MemberPrimaryENI, []string{MemberSecondaryENI, MemberSecondary2ENI},
+	s.seedInstance(MemberAccount, MemberInstanceID, MemberPrimaryENI, []string{MemberSecondaryENI, MemberSecondary2ENI},
 		map[string]string{DemoTagKey: DemoTagValue})
 }
 
@@ -106,16 +101,16 @@ const (
 // and eni-bp1fixture0000000002 (InUse, tagged eni-detach=enabled). It
 // registers no credentials: SeedDemo does. Calling it again resets them.
 func (s *Server) SeedFixtures() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.seedInstanceLocked(s.ids.DefaultAccount(), FixtureInstanceID, FixturePrimaryENI, []string{FixtureSecondaryENI, FixtureSecondary2},
+	s.seedInstance(s.ids.DefaultAccount(), FixtureInstanceID, FixturePrimaryENI, []string{FixtureSecondaryENI, FixtureSecondary2},
 		map[string]string{FixtureTagKey: FixtureTagValue})
 }
 
-// seedInstanceLocked (re)creates a Running instance in the demo region with
-// an untagged Primary ENI and InUse Secondary ENIs carrying tags.
-// They belong to account.
-func (s *Server) seedInstanceLocked(account, instanceID, primaryENI string, secondaries []string, tags map[string]string) {
+// seedInstance (re)creates a Running instance of account in the demo
+// region with an untagged Primary ENI and InUse Secondary ENIs carrying
+// tags.
+func (s *Server) seedInstance(account, instanceID, primaryENI string, secondaries []string, tags map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.regions[DemoRegion] = true
 	s.instances[instanceID] = &instanceState{Instance: Instance{
 		ID: instanceID, Account: account, Region: DemoRegion, Status: InstanceRunning,

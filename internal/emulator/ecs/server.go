@@ -15,13 +15,11 @@ package ecs
 
 import (
 	"crypto/rand"
-	"errors"
-	"net"
-	"net/http"
 	"sync"
 	"time"
 
 	"github.com/eni-detach/eni-detach/internal/emulator/identity"
+	"github.com/eni-detach/eni-detach/internal/emulator/loopback"
 	"github.com/eni-detach/eni-detach/internal/emulator/rpc"
 )
 
@@ -37,6 +35,9 @@ type Server struct {
 	// Faults offers InjectError, Throttle, InjectLatency, InjectHang,
 	// InjectReset and ClearFaults.
 	rpc.Faults
+	// Listener offers Addr ("127.0.0.1:PORT", what client.Domain wants),
+	// URL and Close, which also releases hung requests.
+	loopback.Listener
 
 	ids         *identity.Registry
 	verifier    *identity.Verifier
@@ -53,12 +54,8 @@ type Server struct {
 	quotas    map[quotaScope]Quota
 	// quotaWindows counts calls per scope and window (QuotaStats).
 	quotaWindows map[windowKey]*QuotaWindow
-	calls        []Call
 
-	closeOnce sync.Once
-	closed    chan struct{} // releases hung requests
-	ln        net.Listener
-	srv       *http.Server
+	calls rpc.Log[Call]
 }
 
 // Option configures a Server.
@@ -93,7 +90,6 @@ func New(opts ...Option) *Server {
 		enis:         map[string]*eniState{},
 		quotas:       map[quotaScope]Quota{},
 		quotaWindows: map[windowKey]*QuotaWindow{},
-		closed:       make(chan struct{}),
 	}
 	_, _ = rand.Read(s.tokenSalt[:])
 	for _, o := range opts {
@@ -112,44 +108,8 @@ func (s *Server) Identity() *identity.Registry { return s.ids }
 // Start returns a server listening on 127.0.0.1 on a free port.
 func Start(opts ...Option) (*Server, error) {
 	s := New(opts...)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	if err := loopback.Serve(&s.Listener, "", s); err != nil {
 		return nil, err
 	}
-	s.ln = ln
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = s.srv.Serve(ln) }()
 	return s, nil
-}
-
-// Addr is "127.0.0.1:PORT" (what client.Domain wants); "" unless started.
-func (s *Server) Addr() string {
-	if s.ln == nil {
-		return ""
-	}
-	return s.ln.Addr().String()
-}
-
-// URL is "http://127.0.0.1:PORT"; "" unless started.
-func (s *Server) URL() string {
-	if s.ln == nil {
-		return ""
-	}
-	return "http://" + s.Addr()
-}
-
-// Close releases hung requests and, if started, stops listening and closes
-// every connection.
-func (s *Server) Close() error {
-	var err error
-	s.closeOnce.Do(func() {
-		close(s.closed)
-		if s.srv != nil {
-			err = s.srv.Close()
-			if errors.Is(err, http.ErrServerClosed) {
-				err = nil
-			}
-		}
-	})
-	return err
 }

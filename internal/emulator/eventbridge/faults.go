@@ -1,10 +1,6 @@
 package eventbridge
 
-import (
-	"net"
-	"net/http"
-	"time"
-)
+import "time"
 
 // faults holds the armed fault injections. Each counter is consumed by the
 // requests (or entries) it applies to, so a test states exactly how many
@@ -114,21 +110,4 @@ func (f *faults) takeEntryFailure() (string, bool) {
 	}
 	f.failEntries--
 	return f.failCode, true
-}
-
-// resetConnection drops the client's connection with a TCP RST, which is
-// what a crashed or overloaded load balancer looks like to the SDK.
-func resetConnection(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	if tc, ok := conn.(*net.TCPConn); ok {
-		_ = tc.SetLinger(0)
-	}
-	_ = conn.Close()
 }

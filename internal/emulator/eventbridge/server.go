@@ -1,14 +1,15 @@
 package eventbridge
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/eni-detach/eni-detach/internal/backoff"
+	"github.com/eni-detach/eni-detach/internal/emulator/loopback"
 )
 
 // PutEventsPath is where the SDK posts (pathname "/openapi/putEvents").
@@ -43,15 +44,15 @@ type Call struct {
 // Server is the emulator. The zero value is not usable: call New. It is an
 // http.Handler, and Start also serves it on a loopback port.
 type Server struct {
+	// Listener offers URL, Close and Addr (Endpoint).
+	loopback.Listener
+
 	mu     sync.Mutex
 	creds  map[string]*credEntry
 	buses  map[string]bool
 	events []Received
 	calls  []Call
 	faults faults
-
-	srv *http.Server
-	ln  net.Listener
 }
 
 // New returns an emulator with no credentials and no buses.
@@ -60,56 +61,11 @@ func New() *Server {
 }
 
 // Start serves on addr ("" means 127.0.0.1:0, a free loopback port).
-func (s *Server) Start(addr string) error {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.ln = ln
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	srv := s.srv
-	s.mu.Unlock()
-	go func() { _ = srv.Serve(ln) }()
-	return nil
-}
+func (s *Server) Start(addr string) error { return loopback.Serve(&s.Listener, addr, s) }
 
-// Endpoint is the bare host:port, the form the SDK's Config.Endpoint wants.
-func (s *Server) Endpoint() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ln == nil {
-		return ""
-	}
-	return s.ln.Addr().String()
-}
-
+// Endpoint is the bare host:port, the form the SDK's Config.Endpoint wants;
 // URL is http://host:port, the form EVENTBRIDGE_ENDPOINT takes.
-func (s *Server) URL() string {
-	if ep := s.Endpoint(); ep != "" {
-		return "http://" + ep
-	}
-	return ""
-}
-
-// Close stops a started server; in-flight delayed handlers see their
-// request context cancelled and return.
-func (s *Server) Close() error {
-	s.mu.Lock()
-	srv := s.srv
-	s.mu.Unlock()
-	if srv == nil {
-		return nil
-	}
-	err := srv.Close()
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
-}
+func (s *Server) Endpoint() string { return s.Addr() }
 
 // AddBus creates an event bus that events may name.
 func (s *Server) AddBus(name string) {
@@ -182,7 +138,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	if p.reset {
 		call.Code = "ConnectionReset"
-		resetConnection(w)
+		loopback.ResetConn(w)
 		return
 	}
 	body, err := readBody(w, r)
@@ -197,7 +153,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	call.Events = len(raw)
 	// Delay only after the body is consumed: net/http watches for the
 	// client hanging up (and cancels r.Context) only from then on.
-	if p.latency > 0 && !sleep(r.Context(), p.latency) {
+	if p.latency > 0 && backoff.Sleep(r.Context(), p.latency) != nil {
 		call.Code = "ClientGone"
 		return
 	}
@@ -241,16 +197,4 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	defer r.Body.Close()
 	return io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-}
-
-// sleep waits d or until ctx ends; it reports whether d elapsed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -214,17 +214,6 @@ func (r *Registry) AddCredentials(c creds.Credentials, expiry time.Time) {
 	_ = r.AddKey(Key{Credentials: c, Principal: r.DefaultPrincipal(c), Expiry: expiry})
 }
 
-// Credentials returns the registered credentials of accessKeyID.
-func (r *Registry) Credentials(accessKeyID string) (creds.Credentials, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	k, ok := r.keys[accessKeyID]
-	if !ok {
-		return creds.Credentials{}, false
-	}
-	return k.Credentials, true
-}
-
 // Expire makes a registered key expire now (an STS token that runs out in
 // the middle of an invocation). It reports whether the key was known.
 func (r *Registry) Expire(accessKeyID string) bool {

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/eni-detach/eni-detach/internal/emulator/loopback"
 )
 
 // Fault kinds, as call logs record them.
@@ -36,29 +38,47 @@ func (f Fault) Err() *Error {
 	return &Error{Status: f.Status, Code: f.Code, Message: f.Message}
 }
 
-// Hang holds the request until the client gives up or closed is closed,
-// then drops the connection (returning normally would make net/http send
-// an empty 200).
-func Hang(w http.ResponseWriter, r *http.Request, closed <-chan struct{}) {
-	select {
-	case <-r.Context().Done():
-	case <-closed:
+// Drops reports whether the fault answers nothing (a reset or a hang): the
+// action must not run, and Drop is what happens to the request.
+func (f Fault) Drops() bool { return f.Kind == FaultReset || f.Kind == FaultHang }
+
+// Drop carries out a fault that Drops: a reset drops the connection at
+// once; a hang holds the request until the client gives up or l closes,
+// then drops it (returning normally would make net/http send an empty 200).
+func Drop(w http.ResponseWriter, r *http.Request, l *loopback.Listener, f Fault) {
+	if f.Kind == FaultHang {
+		hold(r, l, -1)
 	}
-	ResetConn(w)
+	loopback.ResetConn(w)
 }
 
-// Wait delays an answer by d. It reports false, after dropping the
-// connection, when the client gave up or the server closed meanwhile.
-func Wait(w http.ResponseWriter, r *http.Request, closed <-chan struct{}, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
+// Send writes a call's answer (WriteJSON). Under a latency fault the
+// action has already run and the answer is late: when the client gives up
+// or l closes meanwhile, the connection is dropped instead, the case of a
+// client that gives up on a call that took effect.
+func Send(w http.ResponseWriter, r *http.Request, l *loopback.Listener, f Fault, status int, requestID string, body any) {
+	if f.Kind == FaultLatency && !hold(r, l, f.Delay) {
+		loopback.ResetConn(w)
+		return
+	}
+	WriteJSON(w, status, requestID, body)
+}
+
+// hold waits d (d < 0: for ever) and reports whether d passed before the
+// client gave up or l closed.
+func hold(r *http.Request, l *loopback.Listener, d time.Duration) bool {
+	var passed <-chan time.Time // nil: never
+	if d >= 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		passed = t.C
+	}
 	select {
-	case <-t.C:
+	case <-passed:
 		return true
 	case <-r.Context().Done():
-	case <-closed:
+	case <-loopback.Closed(l):
 	}
-	ResetConn(w)
 	return false
 }
 

@@ -3,7 +3,6 @@ package rpc
 import (
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -109,24 +108,4 @@ func WriteJSON(w http.ResponseWriter, status int, requestID string, body any) {
 	w.Header().Set("x-acs-request-id", requestID)
 	w.WriteHeader(status)
 	_, _ = w.Write(data)
-}
-
-// ResetConn drops the connection without an answer; the client sees a
-// transport error (EOF / connection reset).
-func ResetConn(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		// HTTP/2 or a test recorder: the closest thing is aborting the
-		// handler, which makes the server drop the stream.
-		panic(http.ErrAbortHandler)
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	if tcp, ok := conn.(*net.TCPConn); ok {
-		// Linger 0 sends RST instead of FIN: a real "connection reset".
-		_ = tcp.SetLinger(0)
-	}
-	_ = conn.Close()
 }

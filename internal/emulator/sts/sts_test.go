@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	sdkecs "github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
 	sdksts "github.com/aliyun/alibaba-cloud-sdk-go/services/sts"
@@ -16,6 +17,7 @@ import (
 	"github.com/eni-detach/eni-detach/internal/emulator/identity"
 	"github.com/eni-detach/eni-detach/internal/emulator/rpc"
 	stsemu "github.com/eni-detach/eni-detach/internal/emulator/sts"
+	"github.com/eni-detach/eni-detach/internal/testenv/fakeclock"
 )
 
 func init() {
@@ -101,10 +103,7 @@ func stsClient(t *testing.T, addr string, c creds.Credentials) *sdksts.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl.Domain = addr
-	cl.GetConfig().Scheme = "HTTP"
-	cl.SetTransport(&http.Transport{})
-	cl.SetReadTimeout(5 * time.Second)
+	aim(&cl.Client, addr)
 	return cl
 }
 
@@ -114,11 +113,17 @@ func ecsClient(t *testing.T, addr string, c creds.Credentials) *sdkecs.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	aim(&cl.Client, addr)
+	return cl
+}
+
+// aim points an SDK client at an emulator over HTTP, with a transport of
+// its own (the SDK mutates the transport it is given).
+func aim(cl *sdk.Client, addr string) {
 	cl.Domain = addr
 	cl.GetConfig().Scheme = "HTTP"
 	cl.SetTransport(&http.Transport{})
 	cl.SetReadTimeout(5 * time.Second)
-	return cl
 }
 
 func assumeReq(edit func(r *sdksts.AssumeRoleRequest)) *sdksts.AssumeRoleRequest {
@@ -279,13 +284,12 @@ func TestAssumeRoleRefusals(t *testing.T) {
 		{name: "root account caller", caller: rootKey, wantCode: "NoPermission", wantStatus: 403, wantMsg: "root accounts"},
 		{name: "no such role", edit: func(r *sdksts.AssumeRoleRequest) { r.RoleArn = identity.RoleARN(member, "nobody") },
 			wantCode: "EntityNotExist.Role", wantStatus: 404},
-		{name: "caller not allowed sts:AssumeRole", caller: noPerm, setup: func(t *testing.T, w *world) {
-			// Trusted, so only the caller's own permission is missing.
-			trustAccount(t, w)
-		}, wantCode: "NoPermission", wantStatus: 403, wantMsg: "authorized by RAM"},
+		// Trusted, so only the caller's own permission is missing.
+		{name: "caller not allowed sts:AssumeRole", caller: noPerm, setup: withTrust(trustCentralAccount),
+			wantCode: "NoPermission", wantStatus: 403, wantMsg: "authorized by RAM"},
 		{name: "trust names another role", caller: userKey, wantCode: "NoPermission", wantStatus: 403, wantMsg: "not trusted"},
-		{name: "external id required, none sent", setup: requireExternalID, wantCode: "NoPermission", wantStatus: 403, wantMsg: "not trusted"},
-		{name: "external id required, wrong one sent", setup: requireExternalID,
+		{name: "external id required, none sent", setup: withTrust(trustWithExternalID), wantCode: "NoPermission", wantStatus: 403, wantMsg: "not trusted"},
+		{name: "external id required, wrong one sent", setup: withTrust(trustWithExternalID),
 			edit: func(r *sdksts.AssumeRoleRequest) { r.ExternalId = "wrong-ext" }, wantCode: "NoPermission", wantStatus: 403, wantMsg: "not trusted"},
 		{name: "wrong secret", caller: creds.Credentials{AccessKeyID: fcCreds.AccessKeyID, AccessKeySecret: "wrong", SecurityToken: fcCreds.SecurityToken},
 			wantCode: "SignatureDoesNotMatch", wantStatus: 400},
@@ -317,24 +321,28 @@ func TestAssumeRoleRefusals(t *testing.T) {
 	}
 }
 
-func trustAccount(t *testing.T, w *world) {
-	t.Helper()
-	trust, err := identity.ParseTrustPolicy([]byte(`{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":"acs:ram::` + central + `:root"}}]}`))
-	must(t, err)
-	must(t, w.reg.AddRole(identity.Role{Account: member, Name: "eni-detach", Trust: trust}))
-}
+// Trust policies for the member's role: every identity of the central
+// account; the central function's role with ExternalId org-ext-1 only.
+const (
+	trustCentralAccount = `{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":"acs:ram::` + central + `:root"}}]}`
+	trustWithExternalID = `{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",
+		"Principal":{"RAM":"acs:ram::` + central + `:role/eni-detach"},"Condition":{"StringEquals":{"sts:ExternalId":"org-ext-1"}}}]}`
+)
 
-func requireExternalID(t *testing.T, w *world) {
-	t.Helper()
-	trust, err := identity.ParseTrustPolicy([]byte(`{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",
-		"Principal":{"RAM":"acs:ram::` + central + `:role/eni-detach"},"Condition":{"StringEquals":{"sts:ExternalId":"org-ext-1"}}}]}`))
-	must(t, err)
-	must(t, w.reg.AddRole(identity.Role{Account: member, Name: "eni-detach", Trust: trust}))
+// withTrust is a setup that replaces the member's role with one of trust
+// policy doc and no permissions.
+func withTrust(doc string) func(*testing.T, *world) {
+	return func(t *testing.T, w *world) {
+		t.Helper()
+		trust, err := identity.ParseTrustPolicy([]byte(doc))
+		must(t, err)
+		must(t, w.reg.AddRole(identity.Role{Account: member, Name: "eni-detach", Trust: trust}))
+	}
 }
 
 func TestExternalIDAndLongerSessions(t *testing.T) {
 	w := newWorld(t)
-	requireExternalID(t, w)
+	withTrust(trustWithExternalID)(t, w)
 	role, _ := w.reg.Role(memberRole)
 	role.MaxSessionDuration = 2 * time.Hour
 	must(t, w.reg.AddRole(role))
@@ -353,19 +361,16 @@ func TestExternalIDAndLongerSessions(t *testing.T) {
 // TestIssuedCredentialsExpireOnTheSharedClock: give both emulators one
 // clock and an issued token runs out for ECS when its 900 s are over.
 func TestIssuedCredentialsExpireOnTheSharedClock(t *testing.T) {
-	var mu = make(chan struct{}, 1)
-	now := time.Now()
-	clock := func() time.Time { mu <- struct{}{}; defer func() { <-mu }(); return now }
-	advance := func(d time.Duration) { mu <- struct{}{}; now = now.Add(d); <-mu }
+	clock := fakeclock.New()
 	reg := identity.New()
 	trust, _ := identity.ParseTrustPolicy([]byte(trustDoc))
 	must(t, reg.AddRole(identity.Role{Account: member, Name: "eni-detach", Trust: trust,
 		Policy: identity.MustParsePolicy(ecsOnly)}))
 	reg.AddCredentials(fcCreds, time.Time{})
-	s, err := stsemu.Start(reg, stsemu.WithClock(clock))
+	s, err := stsemu.Start(reg, stsemu.WithClock(clock.Now))
 	must(t, err)
 	defer s.Close()
-	e, err := ecsemu.Start(ecsemu.WithIdentity(reg), ecsemu.WithClock(clock))
+	e, err := ecsemu.Start(ecsemu.WithIdentity(reg), ecsemu.WithClock(clock.Now))
 	must(t, err)
 	defer e.Close()
 	resp, err := stsClient(t, s.Addr(), fcCreds).AssumeRole(assumeReq(nil))
@@ -375,7 +380,7 @@ func TestIssuedCredentialsExpireOnTheSharedClock(t *testing.T) {
 	if _, err := describe(cl); err != nil {
 		t.Fatal(err)
 	}
-	advance(900 * time.Second)
+	clock.Advance(900 * time.Second)
 	_, err = describe(cl)
 	wantServerError(t, err, "InvalidSecurityToken.Expired", 403)
 }
@@ -386,20 +391,21 @@ func TestInjectedFaults(t *testing.T) {
 	w.sts.InjectError(rpc.AnyAction, "InternalError", 500, 1)
 	w.sts.InjectError("AssumeRole", "Throttling.Api", 400, 1)
 	cl := stsClient(t, w.sts.Addr(), fcCreds)
-	wantServerError(t, func() error { _, err := cl.AssumeRole(assumeReq(nil)); return err }(), "Throttling.User", 400)
-	wantServerError(t, func() error { _, err := cl.AssumeRole(assumeReq(nil)); return err }(), "InternalError", 500)
-	se := wantServerError(t, func() error { _, err := cl.AssumeRole(assumeReq(nil)); return err }(), "Throttling.Api", 400)
+	assume := func() error { _, err := cl.AssumeRole(assumeReq(nil)); return err }
+	wantServerError(t, assume(), "Throttling.User", 400)
+	wantServerError(t, assume(), "InternalError", 500)
+	se := wantServerError(t, assume(), "Throttling.Api", 400)
 	if se.Message() != "Request was denied due to api flow control." {
 		t.Fatalf("message %q", se.Message())
 	}
-	if _, err := cl.AssumeRole(assumeReq(nil)); err != nil {
+	if err := assume(); err != nil {
 		t.Fatal("faults should be used up:", err)
 	}
 
 	w.sts.InjectHang("AssumeRole", 1)
 	cl.SetReadTimeout(200 * time.Millisecond)
 	started := time.Now()
-	_, err := cl.AssumeRole(assumeReq(nil))
+	err := assume()
 	var answered *sdkerrors.ServerError
 	if err == nil || errors.As(err, &answered) || time.Since(started) > 3*time.Second {
 		t.Fatalf("hang: %T %v after %s", err, err, time.Since(started))

@@ -24,9 +24,6 @@ func init() {
 // shared connection pool and the cap of one call.
 type Options = acssdk.Options
 
-// DefaultMaxCallTimeout is the SDK's own read timeout, kept as the cap.
-const DefaultMaxCallTimeout = acssdk.DefaultMaxCallTimeout
-
 // Factory makes API clients bound to one invocation's credentials. It is
 // safe for concurrent use and meant to live as long as the process.
 type Factory struct {

@@ -38,12 +38,6 @@ func BenchmarkCrossAccountDetach(b *testing.B) {
 	defer s.close()
 	var same, cold, warm []time.Duration
 	invoke := func(account, eni, inst string) time.Duration {
-		// The process paces detach calls at 10 per second: a pause lets
-		// the limiter refill, so that no invocation waits for a slot and
-		// the figures are the calls themselves.
-		b.StopTimer()
-		time.Sleep(110 * time.Millisecond)
-		b.StartTimer()
 		payload := fmt.Appendf(nil, `{"NetworkInterfaceId":%q,"InstanceId":%q,"Wait":false,"AccountId":%q}`, eni, inst, account)
 		res, err := s.fc.Invoke(ctx, fcruntime.Invocation{Payload: payload, Credentials: s.newCreds()})
 		if err != nil {

@@ -31,16 +31,24 @@ func (h *Handler) owner(inv invocation, it eventschema.Item) (string, *eventsche
 	if account == inv.accountID {
 		return account, nil
 	}
+	return account, h.notAllowed(account)
+}
+
+// notAllowed is why the function may not act in account, another account
+// than its own; nil when it may. It is the one place that decides: the
+// account guard refuses such targets before the engine, and accountClients
+// never hands out credentials for them.
+func (h *Handler) notAllowed(account string) *eventschema.ErrorInfo {
 	cfg := h.d.Config
 	switch {
 	case cfg.TargetRoleARN == "":
-		return account, &eventschema.ErrorInfo{Code: detach.CodeGuardAccountNotAllowed,
+		return &eventschema.ErrorInfo{Code: detach.CodeGuardAccountNotAllowed,
 			Message: "account " + account + " is not the function's own and TARGET_ROLE_ARN is unset: the function acts in its own account only"}
 	case !cfg.TargetAccounts.Allows(account):
-		return account, &eventschema.ErrorInfo{Code: detach.CodeGuardAccountNotAllowed,
+		return &eventschema.ErrorInfo{Code: detach.CodeGuardAccountNotAllowed,
 			Message: "account " + account + " is not in TARGET_ACCOUNTS"}
 	}
-	return account, nil
+	return nil
 }
 
 // accountClients gives the engine, per target, the ECS client of the
@@ -53,13 +61,13 @@ type accountClients struct {
 	inv   invocation
 	h     *Handler
 	mu    sync.Mutex
-	other map[string]ecsapi.API
+	other map[string]ecsapi.API // made on the first other account
 }
 
 var _ detach.Clients = (*accountClients)(nil)
 
 func (h *Handler) clients(inv invocation) *accountClients {
-	return &accountClients{own: h.d.ECS.Client(inv.creds), inv: inv, h: h, other: map[string]ecsapi.API{}}
+	return &accountClients{own: h.d.ECS.Client(inv.creds), inv: inv, h: h}
 }
 
 func (c *accountClients) Client(_ context.Context, t detach.Target) ecsapi.API {
@@ -73,7 +81,7 @@ func (c *accountClients) Client(_ context.Context, t detach.Target) ecsapi.API {
 	}
 	cfg := c.h.d.Config
 	var api ecsapi.API
-	if c.h.d.CrossAccount == nil || !cfg.CrossAccount() || !cfg.TargetAccounts.Allows(t.AccountID) {
+	if c.h.d.CrossAccount == nil || c.h.notAllowed(t.AccountID) != nil {
 		// The account guard refused such targets before the engine; this
 		// only keeps a mistake from ever reaching ECS.
 		api = noCredentials{account: t.AccountID}
@@ -84,6 +92,9 @@ func (c *accountClients) Client(_ context.Context, t detach.Target) ecsapi.API {
 			Region:    firstNonEmpty(c.inv.region, t.RegionID),
 			RequestID: c.inv.requestID,
 		})
+	}
+	if c.other == nil {
+		c.other = map[string]ecsapi.API{}
 	}
 	c.other[t.AccountID] = api
 	return api

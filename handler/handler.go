@@ -75,6 +75,9 @@ type invocation struct {
 	region       string
 	accountID    string
 	functionName string
+	// source is the follow-up events' source (see eventSource), worked
+	// out once: the loop guard and the publisher both use it.
+	source string
 }
 
 // meta reads the FC context once (fccontext.FromContext rebuilds state on
@@ -111,6 +114,7 @@ func (h *Handler) meta(ctx context.Context) invocation {
 	if inv.functionName == "" {
 		inv.functionName = env("FC_FUNCTION_NAME")
 	}
+	inv.source = h.eventSource(inv)
 	return inv
 }
 
@@ -136,7 +140,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (any, error) {
 	start := time.Now()
 
 	rc := h.rc
-	rc.OwnSource = h.eventSource(inv)
+	rc.OwnSource = inv.source
 	rec, recErr := rc.Recognise(payload)
 	if rec.HTTP != nil {
 		resp := h.serveHTTP(ctx, inv, rec.HTTP)

@@ -29,14 +29,13 @@ const publishReserve = 300 * time.Millisecond
 // published (bad batch elements), or when no bus is configured.
 func (h *Handler) publish(ctx context.Context, inv invocation, resp *eventschema.Response, slots []slot) {
 	lg := loggerFrom(ctx)
-	source := h.eventSource(inv)
 	var events []eventschema.FollowUpEvent
 	for _, s := range slots {
 		if !s.publish {
 			continue
 		}
 		for _, r := range s.report.Results {
-			fe, ok := eventschema.NewFollowUp(r, source, h.d.Config.EventBusName)
+			fe, ok := eventschema.NewFollowUp(r, inv.source, h.d.Config.EventBusName)
 			if !ok {
 				continue
 			}

@@ -16,6 +16,8 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/responses"
 
 	"github.com/eni-detach/eni-detach/internal/creds"
 )
@@ -24,25 +26,9 @@ import (
 // one call.
 const DefaultMaxCallTimeout = 10 * time.Second
 
-// Call describes how to make calls to one service with one set of
-// credentials.
-type Call struct {
-	// Service names the service in errors (ServiceECS, ServiceSTS).
-	Service string
-	Creds   creds.Credentials
-	// Scheme is "HTTP" or "HTTPS".
-	Scheme string
-	// Transport is the shared connection pool; it is wrapped, never
-	// handed to the SDK, which would rewrite its settings on every call.
-	Transport http.RoundTripper
-	// MaxTimeout caps one call even when the invocation has longer: a
-	// hung connection must not eat the whole wait budget.
-	MaxTimeout time.Duration
-}
-
-// Endpoint turns an endpoint override into the SDK's scheme and domain:
+// endpoint turns an endpoint override into the SDK's scheme and domain:
 // nil means the SDK's regional endpoint (domain "") over HTTPS.
-func Endpoint(u *url.URL) (scheme, domain string) {
+func endpoint(u *url.URL) (scheme, domain string) {
 	if u == nil {
 		return "HTTPS", ""
 	}
@@ -67,31 +53,68 @@ func NewTransport() *http.Transport {
 	}
 }
 
-// Client is what Do hands the caller to build and run the SDK client.
-type Client struct {
-	Config     *sdk.Config
-	Credential auth.Credential
-	// Timeout is the call's budget: the request's read timeout.
-	Timeout time.Duration
+// Options configure a Service; every service the product calls takes the
+// same ones.
+type Options struct {
+	// Endpoint overrides the SDK's regional endpoint (ECS_ENDPOINT,
+	// STS_ENDPOINT): scheme and host[:port]. Nil means the SDK's regional
+	// endpoint over HTTPS.
+	Endpoint *url.URL
+	// Transport is the connection pool shared by every call, so
+	// connections are reused across invocations. Nil means NewTransport.
+	Transport http.RoundTripper
+	// MaxCallTimeout caps one call even when the invocation has longer: a
+	// hung connection must not eat the whole wait budget. Zero means
+	// DefaultMaxCallTimeout.
+	MaxCallTimeout time.Duration
 }
 
-// Do runs fn, which creates the service's SDK client from the Client it
-// is given and makes exactly one request, within ctx's deadline (capped
-// by MaxTimeout). Its error is converted to *Error; an *Error fn returns
-// passes through.
-func (c Call) Do(ctx context.Context, fn func(Client) error) error {
-	if !c.Creds.Valid() {
-		return &Error{Service: c.Service, Kind: KindClient, Code: CodeNoCredential,
+// NewClientFunc is a service package's NewClientWithOptions, returning the
+// core client its client embeds.
+type NewClientFunc func(region string, cfg *sdk.Config, cred auth.Credential) (*sdk.Client, error)
+
+// Service makes calls to one service (ECS, STS). It holds no credentials,
+// is safe for concurrent use, and is meant to live as long as the process.
+type Service struct {
+	name      string // ServiceECS, ServiceSTS: names the service in errors
+	newClient NewClientFunc
+	scheme    string // "HTTP" or "HTTPS"
+	domain    string // "" for the SDK's regional endpoint
+	// transport is wrapped per call, never handed to the SDK, which would
+	// rewrite its settings on every call.
+	transport http.RoundTripper
+	maxCall   time.Duration
+}
+
+// NewService returns the Service of the service called name, whose SDK
+// clients newClient makes.
+func NewService(name string, newClient NewClientFunc, o Options) *Service {
+	s := &Service{name: name, newClient: newClient, transport: o.Transport, maxCall: o.MaxCallTimeout}
+	s.scheme, s.domain = endpoint(o.Endpoint)
+	if s.transport == nil {
+		s.transport = NewTransport()
+	}
+	if s.maxCall <= 0 {
+		s.maxCall = DefaultMaxCallTimeout
+	}
+	return s
+}
+
+// Do makes one request signed with c, with an SDK client of its own: the
+// SDK keeps per-call state (timeouts, the resolved domain, the token) in
+// the client and the request, so neither is shared between calls. The call
+// ends within ctx's deadline (capped by MaxCallTimeout); its error is an
+// *Error.
+func (s *Service) Do(ctx context.Context, c creds.Credentials, region string, req requests.AcsRequest, resp responses.AcsResponse) error {
+	if !c.Valid() {
+		return &Error{Service: s.name, Kind: KindClient, Code: CodeNoCredential,
 			Message: "no access key: the invocation carries no credentials and ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET are unset"}
 	}
-	timeout := c.MaxTimeout
-	if timeout <= 0 {
-		timeout = DefaultMaxCallTimeout
-	}
+	timeout := s.maxCall
 	if dl, ok := ctx.Deadline(); ok {
 		left := time.Until(dl)
 		if left <= 0 {
-			return &Error{Service: c.Service, Kind: KindTransport, Code: CodeTimeout, Message: "no time left for the call"}
+			return &Error{Service: s.name, Kind: KindTransport, Code: CodeTimeout, Message: "no time left for the call"}
 		}
 		timeout = min(timeout, left)
 	}
@@ -101,25 +124,26 @@ func (c Call) Do(ctx context.Context, fn func(Client) error) error {
 	cfg := sdk.NewConfig()
 	cfg.AutoRetry = false // the engine owns the one retry layer
 	cfg.MaxRetryTime = 0
-	cfg.Scheme = c.Scheme
-	cfg.Transport = ctxTransport{ctx: callCtx, base: c.Transport}
+	cfg.Scheme = s.scheme
+	cfg.Transport = ctxTransport{ctx: callCtx, base: s.transport}
 	var cred auth.Credential
-	if c.Creds.SecurityToken != "" {
-		cred = credentials.NewStsTokenCredential(c.Creds.AccessKeyID, c.Creds.AccessKeySecret, c.Creds.SecurityToken)
+	if c.SecurityToken != "" {
+		cred = credentials.NewStsTokenCredential(c.AccessKeyID, c.AccessKeySecret, c.SecurityToken)
 	} else {
-		cred = credentials.NewAccessKeyCredential(c.Creds.AccessKeyID, c.Creds.AccessKeySecret)
+		cred = credentials.NewAccessKeyCredential(c.AccessKeyID, c.AccessKeySecret)
 	}
-	return convert(callCtx, c.Service, fn(Client{Config: cfg, Credential: cred, Timeout: timeout}), c.Creds)
-}
-
-// Prepare sets a request's timeouts to the call's budget; the SDK's
-// default read timeout (10 s) must never carry a call past the deadline.
-func (cl Client) Prepare(req interface {
-	SetReadTimeout(time.Duration)
-	SetConnectTimeout(time.Duration)
-}) {
-	req.SetReadTimeout(cl.Timeout)
-	req.SetConnectTimeout(min(cl.Timeout, 3*time.Second))
+	cl, err := s.newClient(region, cfg, cred)
+	if err != nil {
+		return &Error{Service: s.name, Kind: KindClient, Code: CodeClient, Message: Sanitize(err.Error(), c)}
+	}
+	if s.domain != "" {
+		cl.Domain = s.domain
+	}
+	// The SDK's default read timeout (10 s) must never carry a call past
+	// the deadline.
+	req.SetReadTimeout(timeout)
+	req.SetConnectTimeout(min(timeout, 3*time.Second))
+	return convert(callCtx, s.name, cl.DoAction(req, resp), c)
 }
 
 // ctxTransport attaches the call's context to the SDK's request, which the

@@ -155,31 +155,27 @@ var baseVariables = []variable{
 		return nil
 	}, func(c Config, e *zerolog.Event) { e.Str("event_source", c.EventSource) }},
 
-	{EnvECSEndpoint, endpointVar(func(c *Config) **url.URL { return &c.ECSEndpoint }), func(c Config, e *zerolog.Event) {
+	{EnvECSEndpoint, parsedVar(ParseEndpoint, func(c *Config) **url.URL { return &c.ECSEndpoint }), func(c Config, e *zerolog.Event) {
 		if c.ECSEndpoint != nil {
 			e.Str("ecs_endpoint", c.ECSEndpoint.String())
 		}
 	}},
 
-	{EnvEventBridgeEndpoint, endpointVar(func(c *Config) **url.URL { return &c.EventBridgeEndpoint }), func(c Config, e *zerolog.Event) {
+	{EnvEventBridgeEndpoint, parsedVar(ParseEndpoint, func(c *Config) **url.URL { return &c.EventBridgeEndpoint }), func(c Config, e *zerolog.Event) {
 		if c.EventBridgeEndpoint != nil {
 			e.Str("eventbridge_endpoint", c.EventBridgeEndpoint.String())
 		}
 	}},
 
-	{EnvTagSelector, func(c *Config, v string) error {
-		sel, err := ParseTagSelector(v)
-		if err != nil {
-			return err
-		}
-		c.TagSelector = sel
-		return nil
-	}, func(c Config, e *zerolog.Event) { e.Str("eni_tag_selector", c.TagSelector.String()) }},
+	{EnvTagSelector, parsedVar(ParseTagSelector, func(c *Config) *TagSelector { return &c.TagSelector }),
+		func(c Config, e *zerolog.Event) { e.Str("eni_tag_selector", c.TagSelector.String()) }},
 
-	{EnvDetachTimeout, durationVar(func(c *Config) *time.Duration { return &c.DetachTimeout }),
+	{EnvDetachTimeout, parsedVar(durationIn(time.Nanosecond, MaxDetachTimeout, "more than 0, at most 24h"),
+		func(c *Config) *time.Duration { return &c.DetachTimeout }),
 		func(c Config, e *zerolog.Event) { e.Dur("detach_timeout_ms", c.DetachTimeout) }},
 
-	{EnvRedetachAfter, durationVar(func(c *Config) *time.Duration { return &c.RedetachAfter }),
+	{EnvRedetachAfter, parsedVar(durationIn(time.Nanosecond, MaxDetachTimeout, "more than 0, at most 24h"),
+		func(c *Config) *time.Duration { return &c.RedetachAfter }),
 		func(c Config, e *zerolog.Event) { e.Dur("redetach_after_ms", c.RedetachAfter) }},
 
 	{EnvDryRun, func(c *Config, v string) error {
@@ -200,53 +196,37 @@ var baseVariables = []variable{
 		return nil
 	}, func(c Config, e *zerolog.Event) { e.Str("log_level", c.LogLevel.String()) }},
 
-	{EnvMaintenanceLead, func(c *Config, v string) error {
-		d, err := parseDuration(v)
-		switch {
-		case err != nil:
-			return err
-		case d < 0 || d > MaxMaintenanceLead:
-			return fmt.Errorf("%s is out of range (0 to act on Executing events only, at most 24h)", v)
-		}
-		c.MaintenanceLead = d
-		return nil
-	}, func(c Config, e *zerolog.Event) { e.Dur("maintenance_lead_ms", c.MaintenanceLead) }},
+	{EnvMaintenanceLead, parsedVar(durationIn(0, MaxMaintenanceLead, "0 to act on Executing events only, at most 24h"),
+		func(c *Config) *time.Duration { return &c.MaintenanceLead }),
+		func(c Config, e *zerolog.Event) { e.Dur("maintenance_lead_ms", c.MaintenanceLead) }},
 
-	{EnvECSQuotaWindow, func(c *Config, v string) error {
-		d, err := parseDuration(v)
-		switch {
-		case err != nil:
-			return err
-		case d < time.Second || d > MaxQuotaWindow:
-			return fmt.Errorf("%s is out of range (at least 1s, at most 1h; ECS's window is 1m)", v)
-		}
-		c.QuotaWindow = d
-		return nil
-	}, func(c Config, e *zerolog.Event) { e.Dur("ecs_quota_window_ms", c.QuotaWindow) }},
+	{EnvECSQuotaWindow, parsedVar(durationIn(time.Second, MaxQuotaWindow, "at least 1s, at most 1h; ECS's window is 1m"),
+		func(c *Config) *time.Duration { return &c.QuotaWindow }),
+		func(c Config, e *zerolog.Event) { e.Dur("ecs_quota_window_ms", c.QuotaWindow) }},
 }
 
-func endpointVar(field func(*Config) **url.URL) func(*Config, string) error {
+// parsedVar is the parse of a variable whose value parse turns into the
+// field; on error the field keeps its default.
+func parsedVar[T any](parse func(string) (T, error), field func(*Config) *T) func(*Config, string) error {
 	return func(c *Config, v string) error {
-		u, err := ParseEndpoint(v)
+		x, err := parse(v)
 		if err != nil {
 			return err
 		}
-		*field(c) = u
+		*field(c) = x
 		return nil
 	}
 }
 
-func durationVar(field func(*Config) *time.Duration) func(*Config, string) error {
-	return func(c *Config, v string) error {
+// durationIn returns a parser of durations from lo to hi; want says the
+// range in its error.
+func durationIn(lo, hi time.Duration, want string) func(string) (time.Duration, error) {
+	return func(v string) (time.Duration, error) {
 		d, err := parseDuration(v)
-		switch {
-		case err != nil:
-			return err
-		case d <= 0 || d > MaxDetachTimeout:
-			return fmt.Errorf("%s is out of range (more than 0, at most 24h)", v)
+		if err == nil && (d < lo || d > hi) {
+			err = fmt.Errorf("%s is out of range (%s)", v, want)
 		}
-		*field(c) = d
-		return nil
+		return d, err
 	}
 }
 

@@ -115,14 +115,50 @@ func TestConfigLogFields(t *testing.T) {
 	}
 }
 
+// durationCase is one value of a duration variable: the field it yields
+// (the default when refused) and a substring of the problem ("" = valid).
+type durationCase struct {
+	value   string
+	want    time.Duration
+	problem string
+}
+
+// testDurationVar loads each value of the variable name and checks the
+// field and the one problem naming the variable; then that the start-up
+// log of the defaults carries logged.
+func testDurationVar(t *testing.T, name string, field func(Config) time.Duration, tests []durationCase, logged string) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.value, func(t *testing.T) {
+			c, err := Load(env(map[string]string{name: tc.value}))
+			if got := field(c); got != tc.want {
+				t.Errorf("%s gives %v, want %v", name, got, tc.want)
+			}
+			if tc.problem == "" {
+				if err != nil {
+					t.Fatalf("unexpected error %v", err)
+				}
+				return
+			}
+			var ce *Error
+			if !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0].Var != name ||
+				!strings.Contains(ce.Problems[0].Problem, tc.problem) {
+				t.Fatalf("want one %s problem mentioning %q, got %v", name, tc.problem, err)
+			}
+		})
+	}
+	var b strings.Builder
+	lg := zerolog.New(&b)
+	lg.Info().Object("config", Default()).Send()
+	if !strings.Contains(b.String(), logged) {
+		t.Errorf("config log lacks %s: %s", logged, b.String())
+	}
+}
+
 // TestLoadMaintenanceLead: a duration from 0 (Executing events only) to
 // 24h, default 10m; anything else names the variable and keeps the default.
 func TestLoadMaintenanceLead(t *testing.T) {
-	tests := []struct {
-		value   string
-		want    time.Duration
-		problem string // substring of the problem; "" = valid
-	}{
+	testDurationVar(t, EnvMaintenanceLead, func(c Config) time.Duration { return c.MaintenanceLead }, []durationCase{
 		{"", 10 * time.Minute, ""},
 		{"0", 0, ""},
 		{"0s", 0, ""},
@@ -132,42 +168,13 @@ func TestLoadMaintenanceLead(t *testing.T) {
 		{"-1m", DefaultMaintenanceLead, "out of range"},
 		{"24h1s", DefaultMaintenanceLead, "out of range"},
 		{"soon", DefaultMaintenanceLead, "not a duration"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.value, func(t *testing.T) {
-			c, err := Load(env(map[string]string{EnvMaintenanceLead: tc.value}))
-			if c.MaintenanceLead != tc.want {
-				t.Errorf("MaintenanceLead %v, want %v", c.MaintenanceLead, tc.want)
-			}
-			if tc.problem == "" {
-				if err != nil {
-					t.Fatalf("unexpected error %v", err)
-				}
-				return
-			}
-			var ce *Error
-			if !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0].Var != EnvMaintenanceLead ||
-				!strings.Contains(ce.Problems[0].Problem, tc.problem) {
-				t.Fatalf("want one %s problem mentioning %q, got %v", EnvMaintenanceLead, tc.problem, err)
-			}
-		})
-	}
-	var b strings.Builder
-	lg := zerolog.New(&b)
-	lg.Info().Object("config", Default()).Send()
-	if !strings.Contains(b.String(), `"maintenance_lead_ms":600000`) {
-		t.Errorf("config log lacks the lead: %s", b.String())
-	}
+	}, `"maintenance_lead_ms":600000`)
 }
 
 // TestLoadQuotaWindow: ECS's flow-control window, 1s to 1h, default 1m;
 // anything else names the variable and keeps the default.
 func TestLoadQuotaWindow(t *testing.T) {
-	tests := []struct {
-		value   string
-		want    time.Duration
-		problem string // substring of the problem; "" = valid
-	}{
+	testDurationVar(t, EnvECSQuotaWindow, func(c Config) time.Duration { return c.QuotaWindow }, []durationCase{
 		{"", time.Minute, ""},
 		{"5s", 5 * time.Second, ""},
 		{"60", time.Minute, ""},
@@ -176,32 +183,7 @@ func TestLoadQuotaWindow(t *testing.T) {
 		{"0", DefaultQuotaWindow, "out of range"},
 		{"61m", DefaultQuotaWindow, "out of range"},
 		{"a minute", DefaultQuotaWindow, "not a duration"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.value, func(t *testing.T) {
-			c, err := Load(env(map[string]string{EnvECSQuotaWindow: tc.value}))
-			if c.QuotaWindow != tc.want {
-				t.Errorf("QuotaWindow %v, want %v", c.QuotaWindow, tc.want)
-			}
-			if tc.problem == "" {
-				if err != nil {
-					t.Fatalf("unexpected error %v", err)
-				}
-				return
-			}
-			var ce *Error
-			if !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0].Var != EnvECSQuotaWindow ||
-				!strings.Contains(ce.Problems[0].Problem, tc.problem) {
-				t.Fatalf("want one %s problem mentioning %q, got %v", EnvECSQuotaWindow, tc.problem, err)
-			}
-		})
-	}
-	var b strings.Builder
-	lg := zerolog.New(&b)
-	lg.Info().Object("config", Default()).Send()
-	if !strings.Contains(b.String(), `"ecs_quota_window_ms":60000`) {
-		t.Errorf("config log lacks the quota window: %s", b.String())
-	}
+	}, `"ecs_quota_window_ms":60000`)
 }
 
 // TestRejectedValuesAreLoggedAsRejected: the start-up log shows a rejected

@@ -146,20 +146,14 @@ func crossAccountProblems(c Config) []Problem {
 
 var targetVariables = []variable{
 	{EnvTargetRoleARN, parseTargetRoleARN, func(c Config, e *zerolog.Event) { e.Str("target_role_arn", c.TargetRoleARN) }},
-	{EnvTargetAccounts, func(c *Config, v string) error {
-		t, err := ParseTargetAccounts(v)
-		if err != nil {
-			return err
-		}
-		c.TargetAccounts = t
-		return nil
-	}, func(c Config, e *zerolog.Event) { e.Str("target_accounts", c.TargetAccounts.String()) }},
+	{EnvTargetAccounts, parsedVar(ParseTargetAccounts, func(c *Config) *TargetAccounts { return &c.TargetAccounts }),
+		func(c Config, e *zerolog.Event) { e.Str("target_accounts", c.TargetAccounts.String()) }},
 	// The external id is logged as set or not: it is not a secret, but it
 	// is one of the two things a confused deputy would need.
 	{EnvTargetRoleExternalID, parseExternalID, func(c Config, e *zerolog.Event) {
 		e.Bool("target_role_external_id_set", c.TargetRoleExternalID != "")
 	}},
-	{EnvSTSEndpoint, endpointVar(func(c *Config) **url.URL { return &c.STSEndpoint }), func(c Config, e *zerolog.Event) {
+	{EnvSTSEndpoint, parsedVar(ParseEndpoint, func(c *Config) **url.URL { return &c.STSEndpoint }), func(c Config, e *zerolog.Event) {
 		if c.STSEndpoint != nil {
 			e.Str("sts_endpoint", c.STSEndpoint.String())
 		}

@@ -12,6 +12,7 @@ package crossaccount
 import (
 	"encoding/json"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/eni-detach/eni-detach/internal/ecsapi"
@@ -73,8 +74,12 @@ func sessionChar(c byte) bool {
 // the engine calls (ecsapi.RAMActions, so it cannot drift from the code),
 // on any resource. The credentials can do only what both it and the
 // member's role allow, so a member role granted too much still cannot be
-// used for more through this function.
-func SessionPolicy() string {
+// used for more through this function. It is built once per process, on
+// first use (not at start-up: nothing for a cold start that acts in its
+// own account only).
+func SessionPolicy() string { return sessionPolicy() }
+
+var sessionPolicy = sync.OnceValue(func() string {
 	actions := slices.Clone(ecsapi.RAMActions)
 	slices.Sort(actions)
 	b, err := json.Marshal(policyDoc{Version: "1", Statement: []policyStatement{
@@ -84,4 +89,4 @@ func SessionPolicy() string {
 		panic(err) // a fixed shape of strings always marshals
 	}
 	return string(b)
-}
+})

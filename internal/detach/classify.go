@@ -44,8 +44,8 @@ type Rule struct {
 	Class     Class
 	Outcome   eventschema.Outcome
 	Retryable bool
-	// Throttled marks ECS flow control: the backoff then follows ECS's
-	// one-minute quota windows instead of plain exponential steps.
+	// Throttled marks ECS flow control: the process's limiter for the
+	// call's quota learns from it (flowcontrol.Ticket.Done).
 	Throttled bool
 }
 
@@ -181,10 +181,7 @@ var STSCodeTable = map[string]Rule{
 
 // stsPrefixRules catch STS code families; any other STS refusal (4xx)
 // means no credentials for the account: PermissionDenied.
-var stsPrefixRules = []struct {
-	prefix string
-	rule   Rule
-}{
+var stsPrefixRules = []prefixRule{
 	{"Throttling.", retryable},
 	{"InvalidParameter.", permission},
 	{"InvalidSecurityToken.", permission},
@@ -193,45 +190,52 @@ var stsPrefixRules = []struct {
 }
 
 // prefixRules catch code families ECS grows over time.
-var prefixRules = []struct {
-	prefix string
-	rule   Rule
-}{
+var prefixRules = []prefixRule{
 	{"Throttling.", throttled},
 	{"Forbidden.", permission},
 	{"InvalidSecurityToken.", permission},
 	{"InvalidAccessKeyId.", permission},
 }
 
-// Classify returns the rule for err. Unknown server codes are retried only
-// when the HTTP status says the server failed (5xx).
+// prefixRule classifies every code that starts with prefix.
+type prefixRule struct {
+	prefix string
+	rule   Rule
+}
+
+// classifier is one service's classification: its codes, its code
+// families, and the rule of a refusal (4xx) that neither knows.
+type classifier struct {
+	codes    map[string]Rule
+	prefixes []prefixRule
+	unknown  Rule
+}
+
+var (
+	ecsClassifier = classifier{CodeTable, prefixRules, unknownFailure}
+	stsClassifier = classifier{STSCodeTable, stsPrefixRules, permission}
+)
+
+// Classify returns the rule for err: by the table of the service that
+// answered (ECS, or STS asked for a member account's credentials).
+// Unknown server codes are retried only when the HTTP status says the
+// server failed (5xx).
 func Classify(err error) Rule {
 	var e *ecsapi.Error
 	if !errors.As(err, &e) {
 		return unknownFailure
 	}
 	if e.Service == acssdk.ServiceSTS {
-		return classifySTS(e)
+		return stsClassifier.classify(e)
 	}
-	if r, ok := CodeTable[e.Code]; ok {
-		return r
-	}
-	for _, p := range prefixRules {
-		if strings.HasPrefix(e.Code, p.prefix) {
-			return p.rule
-		}
-	}
-	if e.HTTPStatus >= http.StatusInternalServerError || e.Kind == ecsapi.KindTransport {
-		return retryable
-	}
-	return unknownFailure
+	return ecsClassifier.classify(e)
 }
 
-func classifySTS(e *ecsapi.Error) Rule {
-	if r, ok := STSCodeTable[e.Code]; ok {
+func (c classifier) classify(e *ecsapi.Error) Rule {
+	if r, ok := c.codes[e.Code]; ok {
 		return r
 	}
-	for _, p := range stsPrefixRules {
+	for _, p := range c.prefixes {
 		if strings.HasPrefix(e.Code, p.prefix) {
 			return p.rule
 		}
@@ -239,5 +243,5 @@ func classifySTS(e *ecsapi.Error) Rule {
 	if e.HTTPStatus >= http.StatusInternalServerError || e.Kind == ecsapi.KindTransport {
 		return retryable
 	}
-	return permission
+	return c.unknown
 }

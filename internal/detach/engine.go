@@ -85,11 +85,7 @@ type Engine struct {
 // NewEngine returns the production engine: the policy, and one limiter
 // per ECS quota for the whole process, with the policy's window and clock.
 func NewEngine(p Policy) *Engine {
-	var clk flowcontrol.Clock
-	if p.Clock != nil {
-		clk = p.Clock
-	}
-	return &Engine{Policy: p, Quotas: flowcontrol.NewSet(flowcontrol.DefaultConfig(p.QuotaWindow, clk))}
+	return &Engine{Policy: p, Quotas: flowcontrol.NewSet(flowcontrol.DefaultConfig(p.QuotaWindow, p.Clock))}
 }
 
 // Run carries out the targets together: one describe per client, region

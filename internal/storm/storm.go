@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eni-detach/eni-detach/internal/backoff"
 	"github.com/eni-detach/eni-detach/internal/creds"
 	ecsemu "github.com/eni-detach/eni-detach/internal/emulator/ecs"
 	ebemu "github.com/eni-detach/eni-detach/internal/emulator/eventbridge"
@@ -179,14 +180,8 @@ func deliver(ctx context.Context, c Config, st *stack, q *asyncQueue, insts []*i
 	arrivals := make(map[string]time.Time, len(insts))
 	for _, in := range insts {
 		at := start.Add(in.offset)
-		if d := time.Until(at); d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return arrivals
-			}
+		if d := time.Until(at); d > 0 && backoff.Sleep(ctx, d) != nil {
+			return arrivals
 		}
 		now := time.Now()
 		if in.stopping {

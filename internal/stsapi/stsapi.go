@@ -8,10 +8,10 @@ package stsapi
 
 import (
 	"context"
-	"net/http"
-	"net/url"
 	"time"
 
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/sts"
 
@@ -60,36 +60,29 @@ type API interface {
 	AssumeRole(ctx context.Context, caller creds.Credentials, in AssumeRoleInput) (Assumed, error)
 }
 
-// Options configure a Client.
-type Options struct {
-	// Endpoint overrides the SDK's regional endpoint (STS_ENDPOINT):
-	// scheme and host[:port]. Nil means the SDK's endpoint over HTTPS.
-	Endpoint *url.URL
-	// Transport is the shared connection pool; nil means a new one.
-	Transport http.RoundTripper
-	// MaxCallTimeout caps one call (default acssdk.DefaultMaxCallTimeout).
-	MaxCallTimeout time.Duration
-}
+// Options configure a Client: the endpoint override (STS_ENDPOINT), the
+// shared connection pool and the cap of one call.
+type Options = acssdk.Options
 
 // Client calls STS. It is safe for concurrent use and meant to live as
 // long as the process.
 type Client struct {
-	scheme    string
-	domain    string
-	transport http.RoundTripper
-	maxCall   time.Duration
+	svc *acssdk.Service
 }
 
 var _ API = (*Client)(nil)
 
 // New returns a Client.
 func New(o Options) *Client {
-	c := &Client{transport: o.Transport, maxCall: o.MaxCallTimeout}
-	c.scheme, c.domain = acssdk.Endpoint(o.Endpoint)
-	if c.transport == nil {
-		c.transport = acssdk.NewTransport()
+	return &Client{svc: acssdk.NewService(acssdk.ServiceSTS, newSDKClient, o)}
+}
+
+func newSDKClient(region string, cfg *sdk.Config, cred auth.Credential) (*sdk.Client, error) {
+	cl, err := sts.NewClientWithOptions(region, cfg, cred)
+	if err != nil {
+		return nil, err
 	}
-	return c
+	return &cl.Client, nil
 }
 
 // AssumeRole calls STS AssumeRole, signed with caller.
@@ -102,20 +95,7 @@ func (c *Client) AssumeRole(ctx context.Context, caller creds.Credentials, in As
 	req.Policy = in.Policy
 	req.ExternalId = in.ExternalID
 	resp := sts.CreateAssumeRoleResponse()
-
-	call := acssdk.Call{Service: acssdk.ServiceSTS, Creds: caller, Scheme: c.scheme, Transport: c.transport, MaxTimeout: c.maxCall}
-	err := call.Do(ctx, func(sc acssdk.Client) error {
-		cl, err := sts.NewClientWithOptions(in.Region, sc.Config, sc.Credential)
-		if err != nil {
-			return &acssdk.Error{Service: acssdk.ServiceSTS, Kind: acssdk.KindClient, Code: acssdk.CodeClient, Message: acssdk.Sanitize(err.Error(), caller)}
-		}
-		if c.domain != "" {
-			cl.Domain = c.domain
-		}
-		sc.Prepare(req)
-		return cl.DoAction(req, resp)
-	})
-	if err != nil {
+	if err := c.svc.Do(ctx, caller, in.Region, req, resp); err != nil {
 		return Assumed{}, err
 	}
 	got := resp.Credentials

@@ -89,13 +89,6 @@ func (f *Fake) Put(e ENI) {
 	f.enis[e.ID] = &eni{ENI: e}
 }
 
-// Remove deletes an ENI, as if released.
-func (f *Fake) Remove(id string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.enis, id)
-}
-
 // Get returns an ENI as it stands now.
 func (f *Fake) Get(id string) (ENI, bool) {
 	f.mu.Lock()

@@ -71,27 +71,49 @@ func (ev *HTTPTriggerEvent) Header(name string) string {
 	return ""
 }
 
-// asHTTPEvent reports whether raw is an HTTP trigger event (version "v1",
-// a string rawPath and an object requestContext) and decodes it. Once the
-// envelope is recognised the answer is always an event: problems inside it
-// are kept for ParseHTTPBody, so that the caller still gets an HTTP 400.
-func asHTTPEvent(raw []byte) (*HTTPTriggerEvent, bool) {
-	var probe struct {
-		Version        *string         `json:"version"`
-		RawPath        *string         `json:"rawPath"`
-		RequestContext json.RawMessage `json:"requestContext"`
-	}
-	if json.Unmarshal(raw, &probe) != nil || probe.Version == nil || *probe.Version != "v1" ||
-		probe.RawPath == nil || !bytes.HasPrefix(bytes.TrimSpace(probe.RequestContext), []byte("{")) {
-		return nil, false
-	}
+// envelope holds the members that tell the object payloads apart, read
+// in one pass (README "What it accepts"): a CloudEvent has a string
+// specversion; an HTTP trigger event has version "v1", a string rawPath
+// and a requestContext object. A member of another type does not count.
+type envelope struct {
+	SpecVersion    json.RawMessage `json:"specversion"`
+	Version        json.RawMessage `json:"version"`
+	RawPath        json.RawMessage `json:"rawPath"`
+	RequestContext json.RawMessage `json:"requestContext"`
+}
+
+// readEnvelope reads raw's envelope; text that is not a JSON object sets
+// nothing.
+func readEnvelope(raw []byte) envelope {
+	var env envelope
+	_ = json.Unmarshal(raw, &env)
+	return env
+}
+
+func (e envelope) cloudEvent() bool { return isJSONString(e.SpecVersion) }
+
+// http is true for an HTTP trigger event. A CloudEvent never is one: it
+// is recognised first, whatever other members it carries.
+func (e envelope) http() bool {
+	var version string
+	return !e.cloudEvent() && isJSONString(e.Version) && json.Unmarshal(e.Version, &version) == nil &&
+		version == "v1" && isJSONString(e.RawPath) && bytes.HasPrefix(bytes.TrimSpace(e.RequestContext), []byte("{"))
+}
+
+func isJSONString(raw json.RawMessage) bool { return len(raw) > 0 && raw[0] == '"' }
+
+// httpEvent decodes an HTTP trigger event whose envelope said it is one.
+// Once the envelope is recognised the answer is always an event: problems
+// inside it are kept for ParseHTTPBody, so that the caller still gets an
+// HTTP 400.
+func httpEvent(raw []byte) *HTTPTriggerEvent {
 	ev := &HTTPTriggerEvent{payloadBytes: len(raw)}
 	// Unmarshal goes on past a member of the wrong type, so the request id
 	// and method are usually still there for the answer.
 	if err := json.Unmarshal(raw, ev); err != nil {
 		ev.malformed = envelopeProblem(err)
 	}
-	return ev, true
+	return ev
 }
 
 func envelopeProblem(err error) *ValidationError {

@@ -87,8 +87,8 @@ func (rc Recogniser) Recognise(payload []byte) (Recognition, error) {
 		// An HTTP request with an oversized body still deserves an HTTP
 		// answer (400), so look for the envelope before refusing.
 		if len(trimmed) > 0 && trimmed[0] == '{' {
-			if ev, ok := asHTTPEvent(trimmed); ok {
-				return Recognition{HTTP: ev}, nil
+			if readEnvelope(trimmed).http() {
+				return Recognition{HTTP: httpEvent(trimmed)}, nil
 			}
 		}
 		return Recognition{}, invalid("", fmt.Sprintf("the payload is %d bytes; the limit is %d (1 MiB)", len(payload), MaxPayloadBytes))
@@ -105,10 +105,11 @@ func (rc Recogniser) Recognise(payload []byte) (Recognition, error) {
 	case '[':
 		return rc.batch(trimmed, now)
 	case '{':
-		if ev, ok := asHTTPEvent(trimmed); ok {
-			return Recognition{HTTP: ev}, nil
+		env := readEnvelope(trimmed)
+		if env.http() {
+			return Recognition{HTTP: httpEvent(trimmed)}, nil
 		}
-		item := rc.object(trimmed, now)
+		item := rc.object(trimmed, env, now)
 		if item.Err != nil {
 			return Recognition{}, item.Err
 		}
@@ -140,7 +141,7 @@ func (rc Recogniser) batch(raw []byte, now time.Time) (Recognition, error) {
 		if len(el) == 0 || el[0] != '{' {
 			item = Item{Trigger: Trigger{Kind: TriggerDirect}, Err: invalid("", "a batch element must be an object or a JSON string holding one")}
 		} else {
-			item = rc.object(el, now)
+			item = rc.object(el, readEnvelope(el), now)
 		}
 		if item.Err != nil {
 			item.Err = prefixFields(item.Err, fmt.Sprintf("[%d]", i))
@@ -150,12 +151,10 @@ func (rc Recogniser) batch(raw []byte, now time.Time) (Recognition, error) {
 	return out, nil
 }
 
-// object recognises a CloudEvent or a bare request object.
-func (rc Recogniser) object(raw []byte, now time.Time) Item {
-	var probe struct {
-		SpecVersion *string `json:"specversion"`
-	}
-	if err := json.Unmarshal(raw, &probe); err == nil && probe.SpecVersion != nil {
+// object recognises a CloudEvent or a bare request object, by the
+// envelope already read from raw.
+func (rc Recogniser) object(raw []byte, env envelope, now time.Time) Item {
+	if env.cloudEvent() {
 		return rc.cloudEvent(raw, now)
 	}
 	req, v := parseRequest(raw)

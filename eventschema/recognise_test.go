@@ -40,6 +40,12 @@ func TestRecognise(t *testing.T) {
 			want: want{kinds: []TriggerKind{TriggerEventBridge}, eni: []string{""}, inst: []string{""}, ignored: []bool{true}, invalid: []bool{false}}},
 		{name: "http event", payload: `{"version":"v1","rawPath":"/","body":"{}","isBase64Encoded":false,"requestContext":{"http":{"method":"POST"}}}`,
 			want: want{http: true}},
+		// README order: a CloudEvent is recognised before the HTTP
+		// envelope, whatever other members it carries.
+		{name: "cloudevent carrying http members", payload: `{"specversion":"1.0","id":"e1","source":"custom.ops","type":"custom:Detach","version":"v1","rawPath":"/","requestContext":{"http":{"method":"POST"}},"data":{"InstanceId":"i-a1"}}`,
+			want: want{kinds: []TriggerKind{TriggerEventBridge}, eni: []string{""}, inst: []string{"i-a1"}, ignored: []bool{false}, invalid: []bool{false}}},
+		{name: "http event whose specversion is not a string", payload: `{"specversion":1,"version":"v1","rawPath":"/","body":"{}","requestContext":{"http":{"method":"POST"}}}`,
+			want: want{http: true}},
 		{name: "batch of object, string and bad element", payload: `[{"NetworkInterfaceId":"eni-a1"}, "{\"InstanceId\":\"i-b2\"}", {"NetworkInterfaceId":"bad"}, 7]`,
 			want: want{batch: true, kinds: []TriggerKind{TriggerDirect, TriggerDirect, TriggerDirect, TriggerDirect}, eni: []string{"eni-a1", "", "", ""},
 				inst: []string{"", "i-b2", "", ""}, ignored: []bool{false, false, false, false}, invalid: []bool{false, false, true, true}}},
